@@ -1,0 +1,1 @@
+"""The engine: lossless syntax tree, edits, pipeline, verification, diff and file runner."""

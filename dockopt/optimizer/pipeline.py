@@ -1,0 +1,98 @@
+"""The pipeline: run the transforms, apply their edits, verify, repeat until nothing changes.
+
+Every round parses the current text, asks each transform for edits, keeps the edits that do
+not overlap (in transform order; the others come back next round, as in ruff), applies them
+and verifies the result. A round that proposes nothing ends the run, so the output is a
+fixed point: running dockopt on its own output changes nothing. A run that has not settled
+after `MAX_ROUNDS` is a bug, reported like a failed verification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from dockopt.optimizer.context import BuildContext
+from dockopt.optimizer.edits import Edit, apply, compatible
+from dockopt.optimizer.syntax import Dockerfile, parse
+from dockopt.optimizer.transform import SAFE, Transform
+from dockopt.optimizer.verify import VerificationError, verify
+
+MAX_ROUNDS = 8
+
+
+@dataclass(frozen=True)
+class Change:
+    """One applied edit, with the transform that made it and where it was."""
+
+    transform: Transform
+    edit: Edit
+    line: int  # 1-based line of the edit in the text of its round
+    safety: str
+
+    @property
+    def explanation(self) -> str:
+        return self.edit.explanation
+
+
+@dataclass
+class Result:
+    source: str
+    output: str
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.output != self.source
+
+
+class TransformCrashed(Exception):
+    """A transform raised: a dockopt bug, reported with the transform's id."""
+
+    def __init__(self, transform: Transform, exc: BaseException):
+        super().__init__(f"{transform.id} ({transform.name}) crashed: {type(exc).__name__}: {exc}")
+        self.transform = transform
+
+
+def optimize(
+    source: str | Dockerfile,
+    transforms: Sequence[Transform],
+    context: BuildContext | None = None,
+    safe_only: bool = False,
+) -> Result:
+    """Rewrite a Dockerfile with `transforms`; raises ParseError for invalid input and
+    VerificationError or TransformCrashed for a dockopt bug."""
+    tree = source if isinstance(source, Dockerfile) else parse(source)
+    context = context or BuildContext(None)
+    result = Result(tree.source, tree.source)
+    for _ in range(MAX_ROUNDS):
+        proposed = list(_propose(tree, transforms, context, safe_only))
+        if not proposed:
+            result.output = tree.source
+            return result
+        kept, _ = compatible([edit for _, edit, _ in proposed])
+        kept_ids = {id(e) for e in kept}
+        applied = [(t, e, s) for t, e, s in proposed if id(e) in kept_ids]
+        names = sorted({t.id for t, _, _ in applied})
+        new_text = apply(tree.source, kept)
+        if new_text == tree.source:
+            raise VerificationError("edits were proposed that change nothing", names)
+        for transform, edit, safety in applied:
+            result.changes.append(Change(transform, edit, tree.line_col(edit.start)[0], safety))
+        tree = verify(tree, new_text, kept, names)
+    raise VerificationError(f"the rewrite did not settle after {MAX_ROUNDS} rounds", [])
+
+
+def _propose(tree: Dockerfile, transforms: Sequence[Transform], context: BuildContext, safe_only: bool):
+    for transform in transforms:
+        try:
+            edits = list(transform.fix(tree, context))
+        except Exception as exc:  # noqa: BLE001 - reported as a bug in that transform
+            raise TransformCrashed(transform, exc) from exc
+        for edit in edits:
+            safety = edit.safety or transform.safety
+            if safe_only and safety != SAFE:
+                continue
+            if tree.source[edit.start : edit.end] == edit.text:
+                continue
+            yield transform, edit, safety

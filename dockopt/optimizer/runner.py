@@ -1,0 +1,145 @@
+"""Runs the pipeline over files: find them, read them, rewrite them, write them safely.
+
+Like LibCST's codemod runner, it never raises on a file: every file ends as unchanged,
+changed or failed, and the caller reports the outcomes. Input that is not a Dockerfile
+docker would build fails with `path:line:col: message`; a rewrite that fails verification
+fails the file as a dockopt bug. Writes go to a temporary file in the same folder that
+then replaces the original, keeping its mode, so no reader ever sees half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from dockopt.optimizer.context import BuildContext
+from dockopt.optimizer.pipeline import Result, TransformCrashed, optimize
+from dockopt.optimizer.syntax import ParseError
+from dockopt.optimizer.transform import Transform
+from dockopt.optimizer.verify import VerificationError
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
+
+
+@dataclass
+class Outcome:
+    path: str  # as the user named it, or "-" for standard input
+    result: Result | None = None
+    error: str | None = None  # "line:col: message"
+    bug: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.result is not None and self.result.changed
+
+
+def is_dockerfile_name(name: str) -> bool:
+    if name.endswith(".dockerignore"):
+        return False
+    lower = name.lower()
+    return (
+        lower in ("dockerfile", "containerfile")
+        or name.startswith(("Dockerfile.", "Containerfile."))
+        or name.endswith((".Dockerfile", ".dockerfile", ".Containerfile"))
+    )
+
+
+def discover(paths: Sequence[str]) -> Iterator[str]:
+    """Files named on the command line, and Dockerfiles found below named folders.
+
+    Symlinked folders are not entered and symlinked files pointing out of the folder
+    are skipped, so a rewrite never reaches outside the tree it was pointed at."""
+    seen: set[str] = set()
+    for path in paths:
+        if path != "-" and os.path.isdir(path):
+            root = os.path.realpath(path)
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+                for name in sorted(files):
+                    full = os.path.join(folder, name)
+                    if not is_dockerfile_name(name):
+                        continue
+                    real = os.path.realpath(full)
+                    if os.path.islink(full) and not real.startswith(root + os.sep):
+                        continue
+                    if real not in seen:
+                        seen.add(real)
+                        yield full
+        elif path not in seen:
+            seen.add(path)
+            yield path
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text, or ParseError pointing at the first byte that is not."""
+    if b"\0" in data:
+        line, col = _position(data, data.index(b"\0"))
+        raise ParseError("binary file (NUL byte): not a Dockerfile", line, col)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _position(data, exc.start)
+        raise ParseError(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); dockopt reads UTF-8 only", line, col) from None
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    return data.count(b"\n", 0, offset) + 1, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+
+
+def run_text(
+    text: str, transforms: Sequence[Transform], context: BuildContext, safe_only: bool, path: str = "-"
+) -> Outcome:
+    try:
+        return Outcome(path, optimize(text, transforms, context, safe_only))
+    except ParseError as exc:
+        return Outcome(path, error=str(exc))
+    except (VerificationError, TransformCrashed) as exc:
+        names = ", ".join(getattr(exc, "transforms", [])) or getattr(getattr(exc, "transform", None), "id", "")
+        detail = f"{names}: {exc}" if names and names not in str(exc) else str(exc)
+        message = f"1:1: internal error, file left unchanged ({detail}); this is a dockopt bug, please report it"
+        return Outcome(path, error=message, bug=True)
+
+
+def run_file(
+    path: str,
+    transforms: Sequence[Transform],
+    context_dir: str | None,
+    safe_only: bool,
+    write: bool,
+) -> Outcome:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return Outcome(path, error=f"1:1: cannot read: {exc.strerror or exc}")
+    try:
+        text = decode(data)
+    except ParseError as exc:
+        return Outcome(path, error=str(exc))
+    root = context_dir if context_dir is not None else os.path.dirname(os.path.abspath(path))
+    outcome = run_text(text, transforms, BuildContext(root), safe_only, path)
+    if write and outcome.changed:
+        try:
+            write_atomic(path, outcome.result.output.encode("utf-8"))
+        except OSError as exc:
+            return Outcome(path, error=f"1:1: cannot write: {exc.strerror or exc}")
+    return outcome
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace the file's content in one step, keeping its mode; a symlink stays a link."""
+    target = os.path.realpath(path)
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".dockopt-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

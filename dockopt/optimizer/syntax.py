@@ -1,0 +1,379 @@
+"""The lossless Dockerfile syntax tree.
+
+`parse(text)` splits a Dockerfile into nodes that cover every character exactly once:
+`Trivia` (a byte-order mark, parser directives, comments, blank lines) and `Instruction`
+(an instruction with its continuation lines, the comments and blank lines inside them, and
+its heredoc bodies). `Dockerfile.render()` joins the nodes back, so parsing then printing
+gives back the input byte for byte; rewrites are edits on that text (see `edits.py`).
+
+Where an instruction starts and ends follows BuildKit's own scanner
+(moby/buildkit `frontend/dockerfile/parser/parser.go`) rule for rule, so that our line
+ranges are the ones BuildKit reports; the test suite checks this against BuildKit's parser
+on every corpus file. We keep our own scanner because dockerfile-parse splits heredoc
+bodies into bogus instructions and BuildKit's Go parser has no wheel for every platform.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterator, Union
+
+from dockopt.optimizer.words import extract_flags, heredoc_markers
+
+KEYWORDS = frozenset(
+    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD "
+    "RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()
+)
+_HEREDOC_KEYWORDS = frozenset({"ADD", "COPY", "RUN"})
+_JSON_KEYWORDS = frozenset({"ADD", "CMD", "COPY", "ENTRYPOINT", "RUN", "SHELL", "VOLUME"})
+_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+_DIRECTIVES = frozenset({"syntax", "escape", "check"})
+_KEYWORD = re.compile(r"[^\t\v\f\r ]+")
+
+
+class ParseError(ValueError):
+    """Input that is not a Dockerfile docker would build; `line` and `col` are 1-based."""
+
+    def __init__(self, message: str, line: int = 1, col: int = 1):
+        super().__init__(message)
+        self.message, self.line, self.col = message, line, col
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.col}: {self.message}"
+
+
+@dataclass
+class Trivia:
+    """Text that is no instruction: `bom`, `directive`, `comment` or `blank` (one line each)."""
+
+    kind: str
+    text: str
+    start: int
+    line: int
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+
+@dataclass
+class Heredoc:
+    name: str
+    chomp: bool  # `<<-`: leading tabs are stripped
+    expand: bool  # unquoted delimiter: variables in the body are expanded
+    content: str  # the body as BuildKit gives it, one "\n" after each line
+    start: int  # offset of the body's first line
+    end: int  # offset just past the terminator line
+
+
+@dataclass
+class Instruction:
+    """One instruction, from its first line to its last (heredoc bodies included)."""
+
+    keyword: str  # upper-case
+    text: str  # exactly the source text of the node
+    start: int  # character offsets into the source; `end` is exclusive
+    start_line: int  # 1-based, inclusive, as BuildKit reports them
+    end_line: int
+    line: str  # the logical line: continuations joined, inner comments dropped
+    flags: list[str]  # `--name=value` words, quotes resolved
+    args_text: str  # what follows the keyword and flags, stripped
+    json: bool  # JSON (exec) form
+    arguments: list[str]  # JSON form decoded, else the whitespace-separated words
+    heredocs: list[Heredoc] = field(default_factory=list)
+    _pieces: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    _args_index: int = field(default=0, repr=False)
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+    @property
+    def keyword_text(self) -> str:
+        """The keyword as written (its case kept)."""
+        return self.line.lstrip().split(None, 1)[0]
+
+    @property
+    def shell(self) -> str | None:
+        """For a shell-form RUN, CMD or ENTRYPOINT: the command text the shell is given."""
+        if self.json or self.keyword not in ("RUN", "CMD", "ENTRYPOINT"):
+            return None
+        return self.args_text
+
+    @property
+    def inner_comments(self) -> bool:
+        """Comment lines inside the instruction's continuation lines."""
+        lines = self.text.split("\n")[: self.end_line - self.start_line + 1]
+        return any(ln.lstrip().startswith("#") for ln in lines[1:])
+
+    def keyword_span(self) -> tuple[int, int]:
+        """Source range of the keyword."""
+        start = self.source_offset(len(self.line) - len(self.line.lstrip()))
+        return start, start + len(self.keyword_text)
+
+    def content_span(self) -> tuple[int, int]:
+        """Source range from the keyword to the end of the last line, its line ending
+        excluded; for an instruction without heredocs, replacing it rewrites the instruction
+        and keeps the line structure around it."""
+        body = self.text.rstrip("\r\n") if not self.heredocs else self.text[: self.heredocs[0].start - self.start]
+        return self.keyword_span()[0], self.start + len(body.rstrip("\r\n"))
+
+    def recased(self, keyword: str) -> str:
+        """`keyword` in the case this instruction's keyword is written in."""
+        return keyword.lower() if self.keyword_text.islower() else keyword.upper()
+
+    def flag(self, name: str) -> str | None:
+        """The value of `--name=value` (`""` for a bare `--name`), or None."""
+        for f in self.flags:
+            key, _, value = f.partition("=")
+            if key == "--" + name:
+                return value
+        return None
+
+    def source_offset(self, index: int) -> int:
+        """Map an index into `line` to an offset in the source text."""
+        for line_start, source_start in reversed(self._pieces):
+            if index >= line_start:
+                return source_start + index - line_start
+        return self.start
+
+    def args_offset(self) -> int:
+        """Offset in the source where `args_text` starts."""
+        return self.source_offset(self._args_index) if self.args_text else self.end
+
+
+Node = Union[Trivia, Instruction]
+
+
+@dataclass
+class Stage:
+    """A build stage: its FROM and the instructions up to the next FROM."""
+
+    index: int
+    from_: Instruction
+    image: str
+    name: str | None
+    platform: str | None
+    instructions: list[Instruction]
+
+
+@dataclass
+class Dockerfile:
+    source: str
+    nodes: list[Node]
+    directives: dict[str, str]
+    escape: str
+    newline: str  # the file's line ending, for text a rewrite inserts
+
+    def render(self) -> str:
+        return "".join(node.text for node in self.nodes)
+
+    @cached_property
+    def instructions(self) -> list[Instruction]:
+        return [n for n in self.nodes if isinstance(n, Instruction)]
+
+    @cached_property
+    def stages(self) -> list[Stage]:
+        stages: list[Stage] = []
+        for ins in self.instructions:
+            if ins.keyword == "FROM":
+                words = ins.arguments
+                name = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+                image = words[0] if words else ""
+                stages.append(Stage(len(stages), ins, image, name, ins.flag("platform"), []))
+            elif stages:
+                stages[-1].instructions.append(ins)
+        return stages
+
+    def stage_of(self, ins: Instruction) -> Stage | None:
+        for stage in self.stages:
+            if stage.from_ is ins or ins in stage.instructions:
+                return stage
+        return None
+
+    def lineage(self, stage: Stage) -> list[Stage]:
+        """The stage and the earlier stages it is built FROM, nearest first."""
+        chain, stages = [stage], self.stages
+        while True:
+            parent = next((s for s in stages[: chain[-1].index] if s.name and s.name.lower() == chain[-1].image.lower()), None)
+            if parent is None or parent in chain:
+                return chain
+            chain.append(parent)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset."""
+        line = self.source.count("\n", 0, offset) + 1
+        return line, offset - (self.source.rfind("\n", 0, offset) + 1) + 1
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, line including its newline) for each line, split on "\\n" only as Go does."""
+    pos = 0
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        end = len(text) if nl < 0 else nl + 1
+        yield pos, text[pos:end]
+        pos = end
+
+
+def _content(line: str) -> str:
+    return line.rstrip("\r\n")
+
+
+def _is_comment(line: str) -> bool:
+    return _content(line).lstrip().startswith("#")
+
+
+def parse(text: str) -> Dockerfile:
+    """Parse a Dockerfile; raise `ParseError` for anything docker would not build."""
+    lines = list(_lines(text))
+    nodes: list[Node] = []
+    directives: dict[str, str] = {}
+    escape, directives_done = "\\", False
+    continuation = re.compile(re.escape(escape) + r"[ \t]*$")
+    i = 0
+    while i < len(lines):
+        offset, raw = lines[i]
+        if i == 0 and raw.startswith("\ufeff"):
+            nodes.append(Trivia("bom", "\ufeff", 0, 1))
+            offset, raw = 1, raw[1:]
+        stripped = _content(raw).lstrip()
+        if not directives_done:
+            m = _DIRECTIVE.match(stripped)
+            key = m.group(1).lower() if m else ""
+            if key in _DIRECTIVES:
+                if key in directives:
+                    raise ParseError(f"only one {key} parser directive can be used", i + 1)
+                directives[key] = m.group(2)
+                if key == "escape":
+                    if m.group(2) not in ("\\", "`"):
+                        raise ParseError(f"invalid escape token {m.group(2)!r} does not match ` or \\", i + 1)
+                    escape = m.group(2)
+                    continuation = re.compile(re.escape(escape) + r"[ \t]*$")
+                nodes.append(Trivia("directive", raw, offset, i + 1))
+                i += 1
+                continue
+            directives_done = True
+        if stripped.startswith("#"):
+            nodes.append(Trivia("comment", raw, offset, i + 1))
+            i += 1
+            continue
+        first, ended = continuation.subn("", stripped)[0], not continuation.search(stripped)
+        if ended and not first:
+            nodes.append(Trivia("blank", raw, offset, i + 1))
+            i += 1
+            continue
+        lead = len(raw) - len(raw.lstrip())
+        pieces = [(0, offset + lead)]
+        logical = first
+        j = i + 1
+        while not ended and j < len(lines):
+            off_j, raw_j = lines[j]
+            j += 1
+            if _is_comment(raw_j) or not _content(raw_j).strip():
+                continue
+            c = _content(raw_j)
+            ended = not continuation.search(c)
+            pieces.append((len(logical), off_j))
+            logical += continuation.sub("", c)
+        ins = _instruction(logical, pieces, offset, i + 1, text)
+        end_line = j
+        end_offset = lines[j - 1][0] + len(lines[j - 1][1])
+        if ins.keyword in _HEREDOC_KEYWORDS or _onbuild_heredoc(ins):
+            if not ins.json and "<<" in logical:
+                for name, chomp, expand in heredoc_markers(logical):
+                    body_start, body = end_offset, []
+                    while True:
+                        if j >= len(lines):
+                            raise ParseError(f"unterminated heredoc {name!r}", i + 1)
+                        off_j, raw_j = lines[j]
+                        j += 1
+                        candidate = _content(raw_j)
+                        if chomp:
+                            candidate = candidate.lstrip("\t")
+                        if candidate == name:
+                            break
+                        body.append(_content_without_lf(raw_j) + "\n")
+                    end_line, end_offset = j, off_j + len(raw_j)
+                    ins.heredocs.append(Heredoc(name, chomp, expand, "".join(body), body_start, end_offset))
+        ins.text = text[ins.start:end_offset]
+        ins.end_line = end_line
+        nodes.append(ins)
+        i = j
+    result = Dockerfile(text, nodes, directives, escape, "\r\n" if "\r\n" in text else "\n")
+    _check(result)
+    return result
+
+
+def _content_without_lf(line: str) -> str:
+    """A heredoc line as Go's line scanner gives it: one "\\n", then one "\\r", dropped."""
+    line = line[:-1] if line.endswith("\n") else line
+    return line[:-1] if line.endswith("\r") else line
+
+
+def _onbuild_heredoc(ins: Instruction) -> bool:
+    if ins.keyword != "ONBUILD":
+        return False
+    inner = ins.args_text.split(None, 1)
+    return bool(inner) and inner[0].upper() in _HEREDOC_KEYWORDS
+
+
+def _instruction(
+    logical: str, pieces: list[tuple[int, int]], line_start: int, line_no: int, text: str
+) -> Instruction:
+    m = _KEYWORD.search(logical)
+    keyword = m.group(0) if m else ""
+    rest_start = m.end() if m else len(logical)
+    rest = logical[rest_start:]
+    flags, args_at = extract_flags(rest)
+    args = rest[args_at:].strip()
+    args_index = rest_start + args_at + (len(rest[args_at:]) - len(rest[args_at:].lstrip()))
+    upper = keyword.upper()
+    decoded = _json_array(args) if upper in _JSON_KEYWORDS else None
+    ins = Instruction(
+        keyword=upper,
+        text="",
+        start=line_start,
+        start_line=line_no,
+        end_line=line_no,
+        line=logical,
+        flags=flags,
+        args_text=args,
+        json=decoded is not None,
+        arguments=decoded if decoded is not None else args.split(),
+        _pieces=pieces,
+        _args_index=args_index,
+    )
+    if upper not in KEYWORDS:
+        line, col = _line_col(text, ins.source_offset(m.start() if m else 0))
+        raise ParseError(f"unknown instruction: {keyword or '(empty)'}", line, col)
+    return ins
+
+
+def _json_array(args: str) -> list[str] | None:
+    """BuildKit's parseJSON: the first JSON value, when it is an array of strings."""
+    if not args.startswith("["):
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(args)
+    except ValueError:
+        return None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _check(dockerfile: Dockerfile) -> None:
+    instructions = dockerfile.instructions
+    if not instructions:
+        raise ParseError("no instructions: the file is empty or only comments")
+    if not any(ins.keyword == "FROM" for ins in instructions):
+        first = instructions[0]
+        raise ParseError("no FROM instruction: not a Dockerfile docker can build", first.start_line)

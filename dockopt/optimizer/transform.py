@@ -1,0 +1,34 @@
+"""What a transform is: data that describes a rewrite, and one function that finds it.
+
+Each module in `dockopt.transforms` declares one `Transform`. Its id is stable (users put
+it in `--select`, `--ignore` and pragmas), its `safety` says whether the built image is
+equivalent (`safe`) or its contents change so a person should read the change (`review`),
+and its documentation is the module's docstring, printed by `dockopt explain`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable
+
+if TYPE_CHECKING:
+    from dockopt.optimizer.context import BuildContext
+    from dockopt.optimizer.edits import Edit
+    from dockopt.optimizer.syntax import Dockerfile
+
+SAFE, REVIEW = "safe", "review"
+
+
+@dataclass(frozen=True)
+class Transform:
+    id: str  # e.g. "DO101"
+    name: str  # e.g. "exec-form"
+    title: str  # one line, for `dockopt rules`
+    why: str  # one sentence, shown with every change it makes
+    safety: str  # SAFE or REVIEW
+    fix: Callable[["Dockerfile", "BuildContext"], Iterable["Edit"]]
+    doc: str  # the module docstring: what, why, example, when it is not safe
+
+    def __post_init__(self) -> None:
+        if self.safety not in (SAFE, REVIEW):
+            raise ValueError(f"{self.id}: safety must be {SAFE!r} or {REVIEW!r}")
