@@ -6,12 +6,24 @@ The list is explicit: a module missing from it is caught by a test, not silently
 from __future__ import annotations
 
 from dockopt.optimizer.transform import Transform
-from dockopt.transforms import add_to_copy, exec_form, maintainer
+from dockopt.transforms import (
+    add_to_copy,
+    copy_dest_slash,
+    duplicate_cmd,
+    exec_form,
+    maintainer,
+    stage_names,
+    workdir_absolute,
+)
 
 ALL: tuple[Transform, ...] = (
     exec_form.TRANSFORM,
     maintainer.TRANSFORM,
     add_to_copy.TRANSFORM,
+    copy_dest_slash.TRANSFORM,
+    duplicate_cmd.TRANSFORM,
+    stage_names.TRANSFORM,
+    workdir_absolute.TRANSFORM,
 )
 
 

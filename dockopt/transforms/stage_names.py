@@ -1,0 +1,73 @@
+"""DO106 stage-names: refer to build stages by name, not by number.
+
+What it does
+    `COPY --from=0 /app/dist ./dist` becomes `COPY --from=build /app/dist ./dist`, naming the
+    stage (`FROM node:20 AS build`) when it has no name yet.
+
+Why
+    A stage number silently points at another stage as soon as a stage is added or moved
+    above it; a name keeps pointing at the right one (hadolint DL3022's advice, Docker's
+    multi-stage guide).
+
+Example
+    FROM golang:1.22              FROM golang:1.22 AS build
+    ...                      ->   ...
+    COPY --from=0 /out /          COPY --from=build /out /
+
+When it is not safe
+    Always safe: the build is the same. The new name is `build` (or `build-N` when that is
+    taken), never one an existing stage or `--from` image already uses.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.transform import SAFE, Transform
+
+
+def _fresh_name(taken: set[str], index: int, count: int) -> str:
+    base = "build" if count == 1 else f"build-{index}"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def fix(dockerfile, context):
+    stages = dockerfile.stages
+    taken = {s.name.lower() for s in stages if s.name} | {s.image.lower() for s in stages}
+    refs = [
+        (ins, int(ins.flag("from")))
+        for ins in dockerfile.instructions
+        if ins.keyword in ("COPY", "RUN") and re.fullmatch(r"\d+", ins.flag("from") or "")
+    ]
+    unnamed = sorted({n for _, n in refs if n < len(stages) and not stages[n].name})
+    names = {}
+    for n in sorted({n for _, n in refs if n < len(stages)}):
+        stage = stages[n]
+        if stage.name:
+            names[n] = stage.name
+            continue
+        names[n] = _fresh_name(taken, n, len(unnamed))
+        taken.add(names[n])
+        end = stage.from_.source_offset(len(stage.from_.line.rstrip()))
+        yield Edit(end, end, f" {stage.from_.recased('AS')} {names[n]}", f"name stage {n} so COPY --from can refer to it by name")
+    for ins, n in refs:
+        if n not in names:
+            continue
+        start = ins.source_offset(ins.line.index(f"--from={n}"))
+        yield Edit(start, start + len(f"--from={n}"), f"--from={names[n]}", f"--from={n} -> --from={names[n]}: a stage number breaks when stages move")
+
+
+TRANSFORM = Transform(
+    id="DO106",
+    name="stage-names",
+    title="Refer to build stages by name instead of by number",
+    why="A stage number points at another stage as soon as stages are added or moved.",
+    safety=SAFE,
+    fix=fix,
+    doc=__doc__,
+)
