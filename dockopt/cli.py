@@ -144,8 +144,11 @@ class _Report:
 
             self._print_diff(unified_diff(result.source, result.output, _diff_name(outcome.path)))
         verb = "fixed" if write else "would fix"
-        print(f"{outcome.path}: {verb} {len(result.changes)} change(s)", file=sys.stderr)
+        findings = {}
         for change in sorted(result.changes, key=lambda c: c.line):
+            findings.setdefault((change.transform.id, change.explanation), change)
+        print(f"{outcome.path}: {verb} {len(findings)} change(s)", file=sys.stderr)
+        for change in findings.values():
             t = change.transform
             print(f"  line {change.line}: {t.id} {t.name} ({change.safety}): {change.explanation}", file=sys.stderr)
 

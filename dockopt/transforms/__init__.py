@@ -8,6 +8,7 @@ from __future__ import annotations
 from dockopt.optimizer.transform import Transform
 from dockopt.transforms import (
     add_to_copy,
+    cache_order,
     copy_dest_slash,
     duplicate_cmd,
     exec_form,
@@ -24,6 +25,7 @@ ALL: tuple[Transform, ...] = (
     duplicate_cmd.TRANSFORM,
     stage_names.TRANSFORM,
     workdir_absolute.TRANSFORM,
+    cache_order.TRANSFORM,
 )
 
 

@@ -1,0 +1,176 @@
+"""DO201 cache-order: install dependencies from their manifests before copying the source.
+
+What it does
+    Where a stage copies the whole build context and then installs dependencies,
+    it first copies only the dependency manifests and lockfile, runs the install, and then
+    copies the rest:
+
+        COPY . .                          COPY package.json package-lock.json ./
+        RUN npm ci && npm run build  ->   RUN npm ci
+                                          COPY . .
+                                          RUN npm run build
+
+    Tool installs that read nothing from the context (`npm install -g pnpm`, `pip install
+    --upgrade pip`, `corepack enable`) move along with the install.
+
+Why
+    Docker reuses a layer only while everything before it is unchanged. With `COPY . .`
+    first, any edit to any source file invalidates the install layer and every build
+    downloads and installs all dependencies again. With the manifests first, a source-only
+    change reuses the install layer: builds take seconds instead of minutes.
+
+Example
+    npm, yarn, pnpm (package.json and lockfile), pip (`pip install -r` and the files those
+    requirements include), Go (`go mod download`: go.mod, go.sum), Bundler (`bundle
+    install`: Gemfile, Gemfile.lock).
+
+When it is not safe
+    The install must read nothing but its manifests. With the build context at hand this is
+    checked: the manifests must exist; npm projects with workspaces, install-time lifecycle
+    scripts (`preinstall`, `install`, `postinstall`, `prepare`) or local `file:` dependencies,
+    pnpm workspaces, Yarn Berry, Go workspaces, gemspec-based Gemfiles and requirements files
+    with editable or local paths are left alone. Then the change is `safe`. Without the
+    context (`dockopt fix -`), the manifests are the ones the commands imply and the change is
+    marked `review`. Only a `COPY . <workdir>` directly followed by the install is rewritten
+    (LABEL or EXPOSE may stand between), so the install runs in the same folder, as the same
+    user, with the same environment as before.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.installs import find_install, installs_tools_only
+from dockopt.optimizer.syntax import Instruction, Trivia
+from dockopt.optimizer.transform import REVIEW, SAFE, Transform
+
+_PASSIVE = frozenset({"LABEL", "EXPOSE", "STOPSIGNAL", "MAINTAINER"})
+_WHOLE_CONTEXT = (["."], ["./"])
+
+
+def fix(dockerfile, context):
+    for stage in dockerfile.stages:
+        for index, copy in enumerate(stage.instructions):
+            if not _copies_whole_context(copy):
+                continue
+            workdir = _workdir(dockerfile, stage, index)
+            dest = _manifest_dest(copy.arguments[-1], workdir)
+            run = next((i for i in stage.instructions[index + 1 :] if i.keyword not in _PASSIVE), None)
+            if dest is None or run is None or run.keyword != "RUN" or run.json or run.heredocs:
+                continue
+            edits = _split(dockerfile, copy, run, dest, context)
+            if edits:
+                yield from edits
+                break
+
+
+def _copies_whole_context(ins: Instruction) -> bool:
+    if ins.keyword != "COPY" or ins.heredocs or len(ins.arguments) != 2 or ins.json:
+        return False
+    if any(f.split("=", 1)[0] not in ("--chown", "--chmod", "--link") for f in ins.flags):
+        return False  # --from, --exclude, --parents: not a plain copy of the context
+    return ins.arguments[:-1] in _WHOLE_CONTEXT
+
+
+def _workdir(dockerfile, stage, index: int) -> str | None:
+    """The absolute working directory before instruction `index`, when the stage sets it."""
+    path = None
+    for ins in stage.instructions[:index]:
+        if ins.keyword == "WORKDIR" and ins.arguments:
+            target = ins.arguments[0]
+            if "$" in target:
+                return None
+            path = posixpath.normpath(posixpath.join(path or "/", target)) if path or target.startswith("/") else None
+    return path
+
+
+def _manifest_dest(dest: str, workdir: str | None) -> str | None:
+    """Where the manifests go so the install finds them: the install's own folder."""
+    if dest in (".", "./"):
+        return "./"
+    if "$" not in dest and workdir and posixpath.normpath(dest) == workdir:
+        return workdir.rstrip("/") + "/"
+    return None
+
+
+def _split(dockerfile, copy: Instruction, run: Instruction, dest: str, context) -> list[Edit]:
+    from dockopt.optimizer.shell import commands
+
+    if run.inner_comments:
+        return []  # comment lines inside the RUN would have to move with its parts
+    cmds = commands(run)
+    prefix, installs = [], []
+    for cmd in cmds:
+        if cmd.nested or cmd.assignments or (prefix and cmd.op != "&&"):
+            break
+        install = find_install(cmd.words, context)
+        if install:
+            installs.append(install)
+        elif not installs_tools_only(cmd.words):
+            break
+        prefix.append(cmd)
+    while prefix and not find_install(prefix[-1].words, context):
+        prefix.pop()
+    if not installs or not prefix:
+        return []
+    rest = cmds[len(prefix)] if len(cmds) > len(prefix) else None
+    if rest is not None and rest.op != "&&":
+        return []
+    files = list(dict.fromkeys(f for i in installs for f in i.files))
+    nl = dockerfile.newline
+    source = dockerfile.source
+    flags = source[copy.keyword_span()[1] : copy.args_offset()]
+    copies = [
+        f"{copy.keyword_text}{flags}{' '.join(group)} {posixpath.join(dest, folder) if folder else dest}{'/' if folder else ''}{nl}"
+        for folder, group in _by_folder(files)
+    ]
+    run_flags = source[run.keyword_span()[1] : run.args_offset()]
+    install_text = f"{run.keyword_text}{run_flags}{source[prefix[0].start : prefix[-1].end]}{nl}"
+    comments = "" if rest else _attached_comments(dockerfile, run)
+    at = _block_start(dockerfile, copy)
+    names = ", ".join(files)
+    why = f"install dependencies from {names} before copying the source, so a source-only change reuses the install layer"
+    safety = SAFE if all(i.confident for i in installs) else REVIEW
+    edits = [Edit(at, at, comments + "".join(copies) + install_text, why, safety)]
+    if rest is not None:
+        edits.append(Edit(prefix[0].start, rest.start, "", why, safety))
+    else:
+        start = run.start - len(comments)
+        edits.append(Edit(start, run.end, "", why, safety))
+    return edits
+
+
+def _by_folder(files: list[str]) -> list[tuple[str, list[str]]]:
+    groups: dict[str, list[str]] = {}
+    for f in files:
+        folder, _ = posixpath.split(f.lstrip("./") if f.startswith("./") else f)
+        groups.setdefault(folder, []).append(f)
+    return list(groups.items())
+
+
+def _attached_comments(dockerfile, ins: Instruction) -> str:
+    """The comment lines directly above an instruction (no blank line between)."""
+    nodes = dockerfile.nodes
+    i = nodes.index(ins)
+    text = ""
+    while i > 0 and isinstance(nodes[i - 1], Trivia) and nodes[i - 1].kind == "comment":
+        i -= 1
+        text = nodes[i].text + text
+    return text
+
+
+def _block_start(dockerfile, ins: Instruction) -> int:
+    """Where the instruction's own comment block starts, so inserted lines go above it."""
+    return ins.start - len(_attached_comments(dockerfile, ins))
+
+
+TRANSFORM = Transform(
+    id="DO201",
+    name="cache-order",
+    title="Install dependencies from their manifests before copying the source",
+    why="With the source copied first, every code change reinstalls all dependencies.",
+    safety=SAFE,
+    fix=fix,
+    doc=__doc__,
+)
