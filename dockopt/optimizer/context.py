@@ -3,64 +3,69 @@
 Transforms may look at the files next to a Dockerfile (a lockfile decides `npm ci`, a
 tarball's bytes decide whether ADD may become COPY) but never execute or change them.
 With no context (`dockopt fix -` without `--context`), every lookup answers "unknown"
-and transforms fall back to what the Dockerfile itself says.
+and transforms fall back to what the Dockerfile itself says. Paths that leave the
+context (`../x`, or a symlink pointing out) are treated as absent, as docker does.
 """
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
-from pathlib import Path
 
 
 class BuildContext:
     def __init__(self, root: str | os.PathLike | None):
-        self.root = Path(root).resolve() if root is not None else None
+        self.root = os.path.realpath(root) if root is not None else None
+        self._heads: dict[tuple[str, int], bytes | None] = {}
 
     @property
     def known(self) -> bool:
         return self.root is not None
 
-    def _path(self, rel: str) -> Path | None:
+    def _path(self, rel: str) -> str | None:
         if self.root is None:
             return None
-        path = (self.root / rel.lstrip("/")).resolve()
-        if path != self.root and self.root not in path.parents:
+        path = os.path.realpath(os.path.join(self.root, rel.lstrip("/")))
+        if path != self.root and not path.startswith(self.root + os.sep):
             return None
         return path
 
     def exists(self, rel: str) -> bool | None:
         """True or False when the context is known, None when it is not."""
+        if self.root is None:
+            return None
         path = self._path(rel)
-        return None if path is None and self.root is None else bool(path and path.exists())
+        return bool(path and os.path.exists(path))
 
     def is_dir(self, rel: str) -> bool:
         path = self._path(rel)
-        return bool(path and path.is_dir())
+        return bool(path and os.path.isdir(path))
 
     def head(self, rel: str, size: int = 512) -> bytes | None:
         """The first bytes of a regular file, or None."""
-        return _head(self._path(rel), size)
+        key = (rel, size)
+        if key not in self._heads:
+            path = self._path(rel)
+            self._heads[key] = _read(path, size) if path and os.path.isfile(path) else None
+        return self._heads[key]
 
     def read_text(self, rel: str) -> str | None:
         path = self._path(rel)
-        if path is None or not path.is_file():
-            return None
+        data = _read(path, -1) if path and os.path.isfile(path) else None
         try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            return data.decode("utf-8") if data is not None else None
+        except UnicodeDecodeError:
             return None
 
     def glob(self, pattern: str) -> list[str]:
         if self.root is None:
             return []
-        return sorted(str(p.relative_to(self.root)) for p in self.root.glob(pattern.lstrip("/")))
+        import glob
+
+        found = glob.glob(os.path.join(glob.escape(self.root), pattern.lstrip("/")))
+        return sorted(os.path.relpath(p, self.root) for p in found)
 
 
-@lru_cache(maxsize=256)
-def _head(path: Path | None, size: int) -> bytes | None:
-    if path is None or not path.is_file():
-        return None
+def _read(path: str, size: int) -> bytes | None:
     try:
         with open(path, "rb") as fh:
             return fh.read(size)

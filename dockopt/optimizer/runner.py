@@ -10,10 +10,7 @@ then replaces the original, keeping its mode, so no reader ever sees half a file
 from __future__ import annotations
 
 import os
-import stat
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator, Sequence
 
 from dockopt.optimizer.context import BuildContext
@@ -112,7 +109,8 @@ def run_file(
     write: bool,
 ) -> Outcome:
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         return Outcome(path, error=f"1:1: cannot read: {exc.strerror or exc}")
     try:
@@ -131,6 +129,9 @@ def run_file(
 
 def write_atomic(path: str, data: bytes) -> None:
     """Replace the file's content in one step, keeping its mode; a symlink stays a link."""
+    import stat
+    import tempfile
+
     target = os.path.realpath(path)
     mode = stat.S_IMODE(os.stat(target).st_mode)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".dockopt-", suffix=".tmp")

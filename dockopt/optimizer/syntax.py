@@ -118,8 +118,10 @@ class Instruction:
         """Source range from the keyword to the end of the last line, its line ending
         excluded; for an instruction without heredocs, replacing it rewrites the instruction
         and keeps the line structure around it."""
-        body = self.text.rstrip("\r\n") if not self.heredocs else self.text[: self.heredocs[0].start - self.start]
-        return self.keyword_span()[0], self.start + len(body.rstrip("\r\n"))
+        body = self.text if not self.heredocs else self.text[: self.heredocs[0].start - self.start]
+        body = body[:-1] if body.endswith("\n") else body
+        body = body[:-1] if body.endswith("\r") else body
+        return self.keyword_span()[0], self.start + len(body)
 
     def recased(self, keyword: str) -> str:
         """`keyword` in the case this instruction's keyword is written in."""
@@ -219,12 +221,23 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
         pos = end
 
 
+def _continuation(escape: str) -> re.Pattern:
+    """BuildKit's line-continuation pattern: the escape character at the end of a line
+    (trailing blanks allowed), unless it is itself escaped."""
+    e = re.escape(escape)
+    return re.compile(rf"(^|[^{e}]){e}[ \t]*$")
+
+
+# What Go's unicode.IsSpace accepts; str.strip() would also remove \x1c-\x1f.
+_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
 def _content(line: str) -> str:
     return line.rstrip("\r\n")
 
 
 def _is_comment(line: str) -> bool:
-    return _content(line).lstrip().startswith("#")
+    return _content(line).lstrip(_SPACE).startswith("#")
 
 
 def parse(text: str) -> Dockerfile:
@@ -233,14 +246,14 @@ def parse(text: str) -> Dockerfile:
     nodes: list[Node] = []
     directives: dict[str, str] = {}
     escape, directives_done = "\\", False
-    continuation = re.compile(re.escape(escape) + r"[ \t]*$")
+    continuation = _continuation(escape)
     i = 0
     while i < len(lines):
         offset, raw = lines[i]
         if i == 0 and raw.startswith("\ufeff"):
             nodes.append(Trivia("bom", "\ufeff", 0, 1))
             offset, raw = 1, raw[1:]
-        stripped = _content(raw).lstrip()
+        stripped = _content(raw).lstrip(_SPACE)
         if not directives_done:
             m = _DIRECTIVE.match(stripped)
             key = m.group(1).lower() if m else ""
@@ -252,7 +265,7 @@ def parse(text: str) -> Dockerfile:
                     if m.group(2) not in ("\\", "`"):
                         raise ParseError(f"invalid escape token {m.group(2)!r} does not match ` or \\", i + 1)
                     escape = m.group(2)
-                    continuation = re.compile(re.escape(escape) + r"[ \t]*$")
+                    continuation = _continuation(escape)
                 nodes.append(Trivia("directive", raw, offset, i + 1))
                 i += 1
                 continue
@@ -261,24 +274,24 @@ def parse(text: str) -> Dockerfile:
             nodes.append(Trivia("comment", raw, offset, i + 1))
             i += 1
             continue
-        first, ended = continuation.subn("", stripped)[0], not continuation.search(stripped)
+        first, ended = continuation.sub(r"\1", stripped), not continuation.search(stripped)
         if ended and not first:
             nodes.append(Trivia("blank", raw, offset, i + 1))
             i += 1
             continue
-        lead = len(raw) - len(raw.lstrip())
+        lead = len(raw) - len(raw.lstrip(_SPACE))
         pieces = [(0, offset + lead)]
         logical = first
         j = i + 1
         while not ended and j < len(lines):
             off_j, raw_j = lines[j]
             j += 1
-            if _is_comment(raw_j) or not _content(raw_j).strip():
+            if _is_comment(raw_j) or not _content(raw_j).strip(_SPACE):
                 continue
             c = _content(raw_j)
             ended = not continuation.search(c)
             pieces.append((len(logical), off_j))
-            logical += continuation.sub("", c)
+            logical += continuation.sub(r"\1", c)
         ins = _instruction(logical, pieces, offset, i + 1, text)
         end_line = j
         end_offset = lines[j - 1][0] + len(lines[j - 1][1])
@@ -309,9 +322,8 @@ def parse(text: str) -> Dockerfile:
 
 
 def _content_without_lf(line: str) -> str:
-    """A heredoc line as Go's line scanner gives it: one "\\n", then one "\\r", dropped."""
-    line = line[:-1] if line.endswith("\n") else line
-    return line[:-1] if line.endswith("\r") else line
+    """A heredoc body line as BuildKit keeps it: its "\\n" dropped, a "\\r" kept."""
+    return line[:-1] if line.endswith("\n") else line
 
 
 def _onbuild_heredoc(ins: Instruction) -> bool:
@@ -332,7 +344,11 @@ def _instruction(
     args = rest[args_at:].strip()
     args_index = rest_start + args_at + (len(rest[args_at:]) - len(rest[args_at:].lstrip()))
     upper = keyword.upper()
-    decoded = _json_array(args) if upper in _JSON_KEYWORDS else None
+    try:
+        decoded = _json_array(args) if upper in _JSON_KEYWORDS else None
+    except ValueError as exc:
+        line, col = _line_col(text, pieces[0][1])
+        raise ParseError(f"{upper}: {exc}", line, col) from None
     ins = Instruction(
         keyword=upper,
         text="",
@@ -361,9 +377,11 @@ def _json_array(args: str) -> list[str] | None:
         value, _ = json.JSONDecoder().raw_decode(args)
     except ValueError:
         return None
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    return None
+    if not isinstance(value, list):
+        return None
+    if not all(isinstance(v, str) for v in value):
+        raise ValueError("JSON arrays must be comprised of strings only")
+    return value
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
