@@ -1,0 +1,286 @@
+"""Build dockopt/data/images.json, the base-image knowledge, from the facts in ../shared/data.
+
+    .venv/bin/python tools/build_images_data.py            # write the file
+    .venv/bin/python tools/build_images_data.py --check    # exit 1 if the committed file differs
+
+Everything that can be read from ../shared/data is read from it (tag manifests, variant
+docs, distroless README, the seed that quotes node sizes), so a new snapshot of those files
+regenerates the knowledge. The few facts those files do not hold are written below, each
+with the public file it comes from. dockopt itself only reads the generated JSON: it never
+needs ../shared at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+OUT = ROOT / "dockopt" / "data" / "images.json"
+sys.path.insert(0, str(ROOT))
+
+from dockopt.optimizer.images import VERSION  # noqa: E402  (the tag grammar's version words)
+
+# Where the snapshot in ../shared/data comes from, as its README gives it (checked below).
+OFFICIAL = "official-images/{name}: docker-library/official-images library/{name}, commit 37079fb336f5, 2026-08-21"
+DOCS = "image-docs/{name}: docker-library/docs, commit c4a9ba41443, 2026-08-21"
+DISTROLESS = "distroless-README.md: GoogleContainerTools/distroless README, commit cd080764af31, 2026-08-21"
+SEED = ("seeds/003_d5932590af2a0d6c.txt: a blog post's figures (compressed sizes per "
+        "shared/data/README.md; the post itself does not say)")
+
+# Facts not in ../shared/data, each from a named public file.
+ALPINE_DOC = "docker-library/docs alpine/content.md, commit 06f380c8f843 (musl libc and BusyBox; `apk add`)"
+DEBIAN_BASE = ("Debian policy: bash and apt are Priority required, in every Debian and Ubuntu "
+               "image; slim only drops files such as man pages and docs ({slim})")
+WINDOWS = "official-images Architectures `windows-amd64`; RUN runs `cmd /S /C` (Dockerfile reference, SHELL)"
+SCRATCH = "Dockerfile reference: `FROM scratch` is the reserved, explicitly empty image"
+DL_BASE = "GoogleContainerTools/distroless base/README.md, commit 1533e54a7380"
+DL_CC = "GoogleContainerTools/distroless cc/README.md, commit a9245545096a (everything in base, plus libgcc)"
+DL_UID = "GoogleContainerTools/distroless common/variables.bzl, commit 2bbbfedeee0d (NONROOT = 65532)"
+DOTNET = "dotnet/dotnet-docker {name}, nightly branch, commit 00173ed650e5"
+OLD_SUITES = {  # releases no manifest lists any more, still common in FROM lines
+    "jessie": ("debian", "8"), "stretch": ("debian", "9"), "buster": ("debian", "10"),
+    "xenial": ("ubuntu", "16.04"), "bionic": ("ubuntu", "18.04"), "focal": ("ubuntu", "20.04"),
+}
+OLD_SUITES_SOURCE = {
+    "debian": "wiki.debian.org/DebianReleases (linked from image-docs/template-helpers_variant-default-debian.md)",
+    "ubuntu": "wiki.ubuntu.com/Releases (linked from official-images/ubuntu)",
+}
+ROLLING = {"stable", "oldstable", "oldoldstable", "testing", "unstable", "experimental", "latest",
+           "rolling", "devel"}
+PRERELEASE = re.compile(r"rc|ea|alpha|beta|preview|tip", re.I)
+
+
+def parse_manifest(text: str) -> list[dict]:
+    """The image entries of an official-images library file, in file order."""
+    header: dict[str, str] = {}
+    entries = []
+    for para in re.split(r"\n[ \t]*\n", text):
+        fields: dict[str, str] = {}
+        key = None
+        for line in para.splitlines():
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if line[0].isspace() and key:
+                fields[key] += " " + line.strip()
+                continue
+            key, _, value = line.partition(":")
+            key = key.strip()
+            fields[key] = value.strip()
+        if "Tags" not in fields:
+            header.update(fields)
+            continue
+        words = lambda field: [w.strip() for w in fields.get(field, "").split(",") if w.strip()]
+        arches = words("Architectures") or [a.strip() for a in header.get("Architectures", "").split(",")]
+        entry = {"tags": words("Tags")}
+        if words("SharedTags"):
+            entry["shared"] = words("SharedTags")
+        if arches and all(a.startswith("windows-") for a in arches if a):
+            entry["windows"] = True
+        entries.append(entry)
+    return entries
+
+
+def full_version(entry: dict) -> str | None:
+    versions = [t for t in entry["tags"] + entry.get("shared", []) if VERSION.fullmatch(t)]
+    return max(versions, key=len) if versions else None
+
+
+def current(entries: list[dict]) -> str | None:
+    """The shortest version tag of the `latest` image that no other maintained version shares."""
+    latest = [e for e in entries if "latest" in e["tags"] + e.get("shared", []) and not e.get("windows")]
+    if not latest or not full_version(latest[0]):
+        return None
+    full = full_version(latest[0])
+    prefix = lambda tag, v: v.startswith(tag) and not v[len(tag):][:1].isdigit()  # 8 of 8u504, not 2 of 26
+    others = {full_version(e) for e in entries} - {None, full}
+    others = {v for v in others if not PRERELEASE.search(v)}
+    tags = [t for t in latest[0]["tags"] + latest[0].get("shared", []) if VERSION.fullmatch(t) and prefix(t, full)]
+    free = [t for t in tags if not any(prefix(t, v) for v in others)]
+    return min(free, key=lambda t: (len(t), t)) if free else full
+
+
+def suites(official: dict[str, list[dict]]) -> dict:
+    out = {}
+    for distro in ("debian", "ubuntu"):
+        for e in official[distro]:
+            words = [t for t in e["tags"] if re.fullmatch(r"[a-z]+", t) and t not in ROLLING]
+            numbers = sorted((t for t in e["tags"] if re.fullmatch(r"\d+(\.\d+)?", t)), key=len)
+            for w in words:
+                out[w] = {"distro": distro, "version": numbers[0] if numbers else None,
+                          "source": OFFICIAL.format(name=distro)}
+    for word, (distro, version) in OLD_SUITES.items():
+        out.setdefault(word, {"distro": distro, "version": version, "source": OLD_SUITES_SOURCE[distro]})
+    return dict(sorted(out.items()))
+
+
+def plain(markdown: str) -> str:
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = text.replace("*", "").replace("`%%IMAGE%%`", "the image").replace("%%IMAGE%%", "the image")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def sentence(docs: Path, name: str, pattern: str) -> dict:
+    text = plain((docs / name).read_text(encoding="utf-8"))
+    m = re.search(pattern, text)
+    if not m:
+        raise SystemExit(f"{name}: no sentence matches {pattern!r}; the docs changed, update this script")
+    return {"text": m.group().strip(), "source": DOCS.format(name=name)}
+
+
+def figure(text: str, pattern: str, where: str) -> int:
+    m = re.search(pattern, text)
+    if not m:
+        raise SystemExit(f"{where}: no figure matches {pattern!r}; update this script")
+    return int(m.group(1))
+
+
+def variants(docs: Path) -> dict:
+    """What the default, slim and alpine variants are, in the docs' own words."""
+    alpine = "template-helpers_variant-alpine.md"
+    out = {
+        "full": sentence(docs, "template-helpers_variant-default-buildpack-deps.md",
+                         r"This tag is based off of `buildpack-deps`\..*?large number[^.]*\."),
+        "slim": sentence(docs, "template-helpers_variant-slim.md", r"This image does not contain[^.]*\."),
+        "alpine": sentence(docs, alpine, r"The main caveat[^.]*\."),
+    }
+    out["alpine"]["text"] += " " + sentence(docs, alpine, r"To minimize image size[^.]*\.")["text"]
+    return {name: {"summary": v["text"], "source": v["source"]} for name, v in out.items()}
+
+
+def systems() -> dict:
+    """libc, shell, bash, apt, apk of each kind of system an image is built on."""
+    facts = lambda libc, shell, bash, apt, apk, source: dict(libc=libc, shell=shell, bash=bash, apt=apt,
+                                                             apk=apk, source=source)
+    debian = DEBIAN_BASE.format(slim=DOCS.format(name="debian_variant-slim.md"))
+    alpine = DOCS.format(name="template-helpers_variant-alpine.md") + "; " + ALPINE_DOC
+    return {
+        "debian": facts("glibc", True, True, True, False, debian),
+        "ubuntu": facts("glibc", True, True, True, False, debian),
+        "alpine": facts("musl", True, False, False, True, alpine),
+        "windows": facts(None, True, False, False, False, WINDOWS),
+        "distroless": facts(None, False, False, False, False, DISTROLESS + " (no package managers, no shell)"),
+        "distroless-debug": facts(None, True, False, False, False,
+                                  DISTROLESS + " (the :debug images provide a busybox shell)"),
+        "scratch": facts("none", False, False, False, False, SCRATCH),
+    }
+
+
+def families(official: dict[str, list[dict]], docs: Path) -> dict:
+    out = {}
+    for name, entries in official.items():
+        fam = {"source": OFFICIAL.format(name=name), "current": current(entries)}
+        if name in ("debian", "ubuntu", "alpine"):
+            fam["distro"] = name
+        out[name] = fam | {"images": entries}
+    out["bash"]["has"] = {"bash": True}  # the image packages bash itself, on Alpine
+    out["python"]["notes"] = {"slim": sentence(docs, "python_variant-slim.md", r"`pip install` may fail[^.]*\.")}
+    out["golang"]["notes"] = {
+        "alpine": sentence(docs, "golang_variant-alpine.md", r"This variant is highly[^.]*\.")}
+    alternatives = re.findall(r"\[`([a-z0-9-]+)`\]", (docs / "openjdk_deprecated.md").read_text(encoding="utf-8"))
+    if "eclipse-temurin" not in alternatives:
+        raise SystemExit("openjdk_deprecated.md no longer lists eclipse-temurin")
+    out["openjdk"]["deprecated"] = {
+        "use": "eclipse-temurin",
+        "alternatives": alternatives,
+        "note": sentence(docs, "openjdk_deprecated.md", r"This image is officially deprecated[^.]*\.")["text"],
+        "choice": ("The docs list " + ", ".join(alternatives) + " with no preference; dockopt proposes "
+                   "eclipse-temurin, whose base OS may differ: review the package manager calls."),
+        "source": DOCS.format(name="openjdk_deprecated.md"),
+    }
+    return out
+
+
+def distroless(readme: str) -> dict:
+    images = {}
+    for m in re.finditer(r"^\| gcr\.io/distroless/(\S+)\s*\|([^|]*)\|([^|]*)\|", readme, re.M):
+        name = m.group(1)
+        entry = {"tags": [t.strip() for t in m.group(2).split(",")],
+                 "arch": [a.strip() for a in m.group(3).split(",")]}
+        if name.startswith("static-"):
+            entry |= {"libc": "none", "libc_source": DL_BASE + " (static: no libc)"}
+        elif name.startswith(("base-", "base-nossl-")):
+            entry |= {"libc": "glibc", "libc_source": DL_BASE + " (base, base-nossl: glibc)"}
+        elif name.startswith("cc-"):
+            entry |= {"libc": "glibc", "libc_source": DL_CC}
+        images[name] = entry
+    return {"source": DISTROLESS, "nonroot_uid": 65532, "nonroot_uid_source": DL_UID, "images": images}
+
+
+def dotnet() -> dict:
+    run = ["mcr.microsoft.com/dotnet/aspnet", "mcr.microsoft.com/dotnet/runtime"]
+    quote = lambda name, words: DOTNET.format(name=name) + f" ('{words}')"
+    return {"repos": {
+        "dotnet/sdk": {"role": "build", "run_images": run,
+                       "source": quote("README.sdk.md", "Use this image for your development process")},
+        "dotnet/aspnet": {"role": "run", "source": quote(
+            "README.aspnet.md", "optimized for running ASP.NET Core apps in production")},
+        "dotnet/runtime": {"role": "run",
+                           "source": quote("README.runtime.md", "optimized for running .NET apps in production")},
+    }}
+
+
+def sizes(seed: str, readme: str) -> list[dict]:
+    """Only the sizes a source states, with its words on what was measured."""
+    size = lambda ref, value, unit, approx, measure, source: dict(
+        ref=ref, value=value, unit=unit, approx=approx, measure=measure, source=source)
+    return [
+        size("node:20-bookworm", figure(seed, r"`node:20-bookworm` \((\d+)MB\)", "seed 003"),
+             "MB", True, "compressed", SEED),
+        size("node:20-alpine", figure(seed, r"`node:20-alpine` \((\d+)MB\)", "seed 003"),
+             "MB", True, "compressed", SEED),
+        size("gcr.io/distroless/static-debian13",
+             figure(readme, r"static-debian13`, is around (\d+) MiB", "distroless README"),
+             "MiB", True, "unspecified", DISTROLESS),
+        size("alpine", figure(readme, r"`alpine` \(~(\d+) MiB\)", "distroless README"),
+             "MiB", True, "unspecified", DISTROLESS),
+        size("debian", figure(readme, r"`debian` \((\d+) MiB\)", "distroless README"),
+             "MiB", False, "unspecified", DISTROLESS),
+    ]
+
+
+def build(shared: Path = SHARED) -> dict:
+    data_dir = shared / "data"
+    readme = (data_dir / "README.md").read_text(encoding="utf-8")
+    for needle in ("37079fb336f5", "c4a9ba41443", "cd080764af31", "2026-08-21"):
+        if needle not in readme:
+            raise SystemExit(f"shared/data/README.md no longer says {needle!r}: update the sources here")
+    docs = data_dir / "image-docs"
+    official = {p.name: parse_manifest(p.read_text(encoding="utf-8"))
+                for p in sorted((data_dir / "official-images").iterdir())}
+    readme_dl = (data_dir / "distroless-README.md").read_text(encoding="utf-8")
+    seed = (shared / "seeds" / "003_d5932590af2a0d6c.txt").read_text(encoding="utf-8")
+    return {
+        "about": "Generated by tools/build_images_data.py from ../shared/data; do not edit by hand.",
+        "suites": suites(official), "systems": systems(), "variants": variants(docs),
+        "sizes": sizes(seed, readme_dl), "distroless": distroless(readme_dl), "dotnet": dotnet(),
+        "official": families(official, docs),
+    }
+
+
+def render(data: dict) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare with the committed file, write nothing")
+    parser.add_argument("--shared", type=Path, default=SHARED, help="the shared folder (default: ../shared)")
+    opts = parser.parse_args(argv)
+    text = render(build(opts.shared))
+    if opts.check:
+        same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
+        print(f"{OUT.relative_to(ROOT)} is {'up to date' if same else 'stale: run tools/build_images_data.py'}")
+        return 0 if same else 1
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)} ({len(text)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
