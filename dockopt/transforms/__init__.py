@@ -13,6 +13,8 @@ from dockopt.transforms import (
     duplicate_cmd,
     exec_form,
     maintainer,
+    pin_base_tag,
+    slim_base,
     stage_names,
     workdir_absolute,
 )
@@ -26,6 +28,8 @@ ALL: tuple[Transform, ...] = (
     stage_names.TRANSFORM,
     workdir_absolute.TRANSFORM,
     cache_order.TRANSFORM,
+    pin_base_tag.TRANSFORM,
+    slim_base.TRANSFORM,
 )
 
 
