@@ -14,6 +14,7 @@ from typing import Sequence
 
 from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.edits import Edit, apply, compatible
+from dockopt.optimizer.pragmas import Pragmas
 from dockopt.optimizer.syntax import Dockerfile, parse
 from dockopt.optimizer.transform import SAFE, Transform
 from dockopt.optimizer.verify import VerificationError, verify
@@ -84,6 +85,7 @@ def optimize(
 
 
 def _propose(tree: Dockerfile, transforms: Sequence[Transform], context: BuildContext, safe_only: bool):
+    pragmas = Pragmas(tree)
     for transform in transforms:
         try:
             edits = list(transform.fix(tree, context))
@@ -94,5 +96,7 @@ def _propose(tree: Dockerfile, transforms: Sequence[Transform], context: BuildCo
             if safe_only and safety != SAFE:
                 continue
             if tree.source[edit.start : edit.end] == edit.text:
+                continue
+            if pragmas.ignores(transform.keys, edit.start, edit.end):
                 continue
             yield transform, edit, safety

@@ -28,6 +28,12 @@ class Transform:
     safety: str  # SAFE or REVIEW
     fix: Callable[["Dockerfile", "BuildContext"], Iterable["Edit"]]
     doc: str  # the module docstring: what, why, example, when it is not safe
+    hadolint: tuple[str, ...] = ()  # the hadolint rules it fixes (their pragmas silence it)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every name a pragma may use for this transform."""
+        return frozenset({self.id, self.name.upper(), *self.hadolint})
 
     def __post_init__(self) -> None:
         if self.safety not in (SAFE, REVIEW):

@@ -77,4 +77,5 @@ TRANSFORM = Transform(
     safety=SAFE,
     fix=fix,
     doc=__doc__,
+    hadolint=("DL3020",),
 )

@@ -46,4 +46,5 @@ TRANSFORM = Transform(
     safety=SAFE,
     fix=fix,
     doc=__doc__,
+    hadolint=("DL3021",),
 )

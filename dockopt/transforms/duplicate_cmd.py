@@ -42,4 +42,5 @@ TRANSFORM = Transform(
     safety=SAFE,
     fix=fix,
     doc=__doc__,
+    hadolint=("DL4003", "DL4004"),
 )

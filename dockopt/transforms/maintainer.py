@@ -43,4 +43,5 @@ TRANSFORM = Transform(
     safety=SAFE,
     fix=fix,
     doc=__doc__,
+    hadolint=("DL4000",),
 )

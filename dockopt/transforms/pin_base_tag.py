@@ -51,4 +51,5 @@ TRANSFORM = Transform(
     safety=REVIEW,
     fix=fix,
     doc=__doc__,
+    hadolint=("DL3006", "DL3007"),
 )

@@ -62,4 +62,5 @@ TRANSFORM = Transform(
     safety=SAFE,
     fix=fix,
     doc=__doc__,
+    hadolint=("DL3000",),
 )
