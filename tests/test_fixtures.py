@@ -13,6 +13,8 @@ reach a fixed point that a second run leaves alone.
 
 from __future__ import annotations
 
+import io
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,3 +135,41 @@ def test_every_transform_has_positive_and_unchanged_cases(transform) -> None:
     positive = [c for c in mine if c.expected is not None]
     assert positive, f"no fixture in fixtures/{transform.name}/ shows {transform.id} changing a file"
     assert len(positive) < len(mine), f"no fixture in fixtures/{transform.name}/ shows a file left unchanged"
+
+
+# --------------------------------------------------------------------------- regressions
+# Behaviour the fixtures above cannot pin down: bugs found and fixed, kept as tests.
+
+
+@pytest.mark.parametrize("command", ["exec -- node app.js", "exec -a server node app.js", "exec"])
+def test_exec_form_never_runs_the_exec_builtin_as_a_program(command: str) -> None:
+    result = optimize(f"FROM node:20\nCMD {command}\n", [by_id("exec-form")])
+    for change in result.changes:
+        assert not change.edit.text.split(None, 1)[1].startswith('["exec"'), change.edit.text
+
+
+def _v7_tar() -> bytes:
+    """A tar archive in the old V7 format: no `ustar` magic, which ADD still unpacks (Go's
+    archive/tar reads it; so does Python's)."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        info = tarfile.TarInfo("hello.txt")
+        info.size, info.mtime = 3, 0
+        tar.addfile(info, io.BytesIO(b"hi\n"))
+    block = bytearray(raw.getvalue())
+    block[257:265] = bytes(8)  # no magic, no version: V7
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\0 " % sum(block[:512])
+    assert tarfile.open(fileobj=io.BytesIO(bytes(block))).getnames() == ["hello.txt"]
+    return bytes(block)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [_v7_tar(), b"\x5e\x2a\x4d\x18\x04\x00\x00\x00seek\x28\xb5\x2f\xfd"],
+    ids=["v7-tar", "zstd-skippable-frame"],
+)
+def test_copy_not_add_leaves_every_archive_alone(data: bytes, tmp_path: Path) -> None:
+    (tmp_path / "payload.bin").write_bytes(data)
+    text = "FROM alpine\nADD payload.bin /opt/\n"
+    assert optimize(text, [by_id("copy-not-add")], BuildContext(tmp_path)).output == text

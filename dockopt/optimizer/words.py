@@ -56,8 +56,11 @@ def extract_flags(rest: str) -> tuple[list[str], int]:
             flags.append(word)
 
 
-def raw_words(line: str) -> list[str]:
-    """Whitespace-separated words with quotes and escapes kept as written."""
+def raw_words(line: str) -> list[str] | None:
+    """Whitespace-separated words with quotes and escapes kept as written; None where
+    BuildKit's lexer fails (an unclosed quote, a bad `${}` substitution)."""
+    if re.search(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*(?:[:#%/?+=-][^}]*)?\})", line):
+        return None
     words: list[str] = []
     word, quote, in_word = [], "", False
     i, n = 0, len(line)
@@ -83,6 +86,8 @@ def raw_words(line: str) -> list[str]:
                 word.append(line[i + 1])
                 i += 1
         i += 1
+    if quote:
+        return None
     if in_word:
         words.append("".join(word))
     return words
@@ -111,13 +116,13 @@ def unquote(word: str) -> str:
 
 def heredoc_markers(line: str) -> list[tuple[str, bool, bool]]:
     """The heredocs an instruction line opens, in order: (name, chomp, expand)."""
-    found = []
-    for word in raw_words(line):
+    found: list[tuple[str, bool, bool]] = []
+    for word in raw_words(line) or []:
         m = _HEREDOC_WORD.match(word)
         if not m or not m.group(3):
             continue
         rest = m.group(3)
-        if len(raw_words(rest)) != 1:
+        if len(raw_words(rest) or []) != 1:
             continue
         name = unquote(rest)
         expand = not any(q in rest for q in "'\"")

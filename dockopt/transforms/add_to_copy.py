@@ -34,8 +34,26 @@ _MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
 
 def is_archive(head: bytes) -> bool:
-    """Whether ADD would unpack a file that starts with these bytes."""
-    return head.startswith(_MAGIC) or head[257:262] == b"ustar"
+    """Whether ADD would unpack a file that starts with these bytes: a compressed stream
+    (gzip, bzip2, xz, zstd, or zstd behind a skippable frame), or a tar header, ustar or
+    V7 (which has no magic, only a valid header checksum)."""
+    if head.startswith(_MAGIC) or head[257:262] == b"ustar":
+        return True
+    if len(head) >= 4 and head[1:4] == b"\x2a\x4d\x18" and 0x50 <= head[0] <= 0x5F:
+        return True
+    return _tar_checksum_ok(head)
+
+
+def _tar_checksum_ok(head: bytes) -> bool:
+    if len(head) < 512 or not head[:100].strip(b"\0"):
+        return False
+    field = head[148:156].replace(b"\0", b" ").strip()
+    try:
+        expected = int(field, 8)
+    except ValueError:
+        return False
+    block = head[:148] + b" " * 8 + head[156:512]
+    return expected in (sum(block), sum(b - 256 if b > 127 else b for b in block))
 
 
 def _might_be_archive(source: str, context) -> bool:

@@ -35,7 +35,7 @@ from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
 _WORD = re.compile(r"""(?:[A-Za-z0-9_./:=@%+,-]+|'[^']*'|"[^"$`\\!]*")+""")
 _BUILTINS = frozenset(
-    ". : [[ ]] { } ! alias bg break case cd command continue do done elif else esac eval exit "
+    ". : [[ ]] { } ! alias bg break case cd command continue do done elif else esac eval exec exit "
     "export fc fg fi for function getopts hash if in jobs read readonly return select set "
     "shift source then time times trap type ulimit umask unalias unset until wait while".split()
 )
@@ -56,7 +56,9 @@ def split_plain_words(command: str) -> list[str] | None:
             return None
         while pos < len(command) and command[pos] in " \t":
             pos += 1
-    if words and words[0] == "exec" and len(words) > 1 and not words[1].startswith("-"):
+    if words[:2] == ["exec", "--"]:
+        words = words[2:]
+    elif words[:1] == ["exec"] and len(words) > 1 and not words[1].startswith("-"):
         words = words[1:]
     if not words or "=" in words[0] or words[0] in _BUILTINS:
         return None
