@@ -1,9 +1,13 @@
 """The `dockopt` command: parse arguments, call the engine, report.
 
 Kept thin and quick to start, since editors run it on every save: rich is imported only
-to colour a diff on a terminal or draw a progress bar, never for `--check` or `-`.
-Exit status: 0 nothing to report, 1 `--check` found changes, 2 an error (bad input, or
-a rewrite that failed verification, which is a dockopt bug).
+to colour a diff on a terminal or draw a progress bar, never for `--check` or `-`, and the
+checks are loaded only by `dockopt check`. Each Dockerfile's project configuration
+(`[tool.dockopt]`, `.dockopt.toml`; see dockopt/optimizer/config.py) gives the defaults
+that `--select`, `--ignore`, `--safe` and `--review` override.
+Exit status: 0 nothing to report, 1 `fix --check` found changes or `check` found problems
+at or above `--severity`, 2 an error (bad input or configuration, or a rewrite that failed
+verification, which is a dockopt bug).
 """
 
 from __future__ import annotations
@@ -41,72 +45,192 @@ def _ids(value: Optional[str]) -> List[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
+_SELECT_HELP = "Only these rules (ids or names, comma-separated); the configuration's select and ignore lists do not apply."
+_IGNORE_HELP = "Skip these rules (ids or names, comma-separated); replaces the configuration's list."
+
+
 @app.command()
 def fix(
     paths: List[str] = typer.Argument(None, help="Dockerfiles or folders to search; - reads stdin."),
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff; write nothing."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when something would change."),
     safe: bool = typer.Option(False, "--safe", help="Apply only `safe` transforms (image equivalent)."),
-    select: Optional[str] = typer.Option(None, "--select", help="Only these transform ids, comma-separated."),
-    ignore: Optional[str] = typer.Option(None, "--ignore", help="Skip these transform ids, comma-separated."),
+    review: bool = typer.Option(False, "--review", help="Apply `review` transforms too, even when the configuration turns them off."),
+    select: Optional[str] = typer.Option(None, "--select", help=_SELECT_HELP),
+    ignore: Optional[str] = typer.Option(None, "--ignore", help=_IGNORE_HELP),
     context: Optional[str] = typer.Option(None, "--context", help="Build context folder (default: the Dockerfile's)."),
     color: str = typer.Option("auto", "--color", help="Colour the diff: auto, always or never."),
 ) -> None:
     """Rewrite Dockerfiles in place, or show (--diff) or test (--check) what would change."""
     from dockopt.optimizer import runner
     from dockopt.optimizer.context import BuildContext
-    from dockopt.transforms import UnknownTransform, choose
 
     if color not in ("auto", "always", "never"):
         _fail("--color must be auto, always or never")
-    try:
-        transforms = choose(_ids(select), _ids(ignore))
-    except UnknownTransform as exc:
-        _fail(str(exc))
+    settings = _Settings(select, ignore, safe, review, with_checks=False, noun="transform")
     if context is not None and not os.path.isdir(context):
         _fail(f"--context {context}: not a folder")
     targets = list(runner.discover(paths or ["."]))
     if not targets:
         _fail("no Dockerfiles found")
+    plans = {path: settings.for_target(path) for path in targets}  # a bad configuration stops all, early
     report = _Report(color, diff)
     write = not (diff or check)
     for path in report.progress(targets):
+        transforms, _, safe_only = plans[path]
         if path == "-":
             text = sys.stdin.buffer.read()
             try:
-                outcome = runner.run_text(runner.decode(text), transforms, BuildContext(context), safe, "-")
+                outcome = runner.run_text(runner.decode(text), transforms, BuildContext(context), safe_only, "-")
             except runner.ParseError as exc:
                 outcome = runner.Outcome("-", error=str(exc))
             if outcome.result is not None and not (diff or check):
-                sys.stdout.write(outcome.result.output)
+                _write(outcome.result.output)
             elif outcome.error and not (diff or check):
                 sys.stdout.buffer.write(text)
         else:
-            outcome = runner.run_file(path, transforms, context, safe, write)
+            outcome = runner.run_file(path, transforms, context, safe_only, write)
         report.add(outcome, write)
     raise typer.Exit(report.finish(check))
 
 
 @app.command()
-def rules() -> None:
-    """List the transforms: id, safety, name and title."""
-    from dockopt.transforms import ALL
+def check(
+    paths: List[str] = typer.Argument(None, help="Dockerfiles or folders to search; - reads stdin."),
+    output_format: str = typer.Option("text", "--format", help="text, json or sarif (SARIF 2.1.0)."),
+    severity: str = typer.Option(
+        "warning", "--severity", help="Exit 1 when a finding is at least this severe: error, warning, info or style."
+    ),
+    safe: bool = typer.Option(False, "--safe", help="Report only what `safe` transforms would change, and the checks."),
+    review: bool = typer.Option(False, "--review", help="Report `review` transforms too, even when the configuration turns them off."),
+    select: Optional[str] = typer.Option(None, "--select", help=_SELECT_HELP),
+    ignore: Optional[str] = typer.Option(None, "--ignore", help=_IGNORE_HELP),
+    context: Optional[str] = typer.Option(None, "--context", help="Build context folder (default: the Dockerfile's)."),
+) -> None:
+    """Report problems without rewriting: what `fix` would change, and what it cannot fix."""
+    from dockopt.optimizer import findings, runner
+    from dockopt.optimizer.context import BuildContext
 
-    for t in ALL:
-        print(f"{t.id}  {t.safety:<6}  {t.name:<18}  {t.title}")
+    if output_format not in ("text", "json", "sarif"):
+        _fail("--format must be text, json or sarif")
+    if severity not in findings.SEVERITIES:
+        _fail("--severity must be error, warning, info or style")
+    settings = _Settings(select, ignore, safe, review, with_checks=True, noun="transform or check")
+    if context is not None and not os.path.isdir(context):
+        _fail(f"--context {context}: not a folder")
+    targets = list(runner.discover(paths or ["."]))
+    if not targets:
+        _fail("no Dockerfiles found")
+    plans = {path: settings.for_target(path) for path in targets}
+    found, errors, ran = [], [], {}
+    for path in targets:
+        transforms, checks, safe_only = plans[path]
+        ran.update((r.id, r) for r in (*transforms, *checks))
+        if path == "-":
+            try:
+                text = runner.decode(sys.stdin.buffer.read())
+            except runner.ParseError as exc:
+                result = findings.FileReport("-", [], str(exc))
+            else:
+                result = findings.check_text(text, transforms, checks, BuildContext(context), safe_only, "-")
+        else:
+            result = findings.check_file(path, transforms, checks, context, safe_only)
+        if result.error:
+            errors.append((path, result.error))
+            print(f"{path}:{result.error}", file=sys.stderr)
+        found.extend(result.findings)
+        if output_format == "text":
+            _write(findings.to_text(result.findings))
+    if output_format == "json":
+        _write(findings.to_json(found))
+    elif output_format == "sarif":
+        order = {r.id: i for i, r in enumerate(_all_rules())}
+        _write(findings.to_sarif(found, sorted(ran.values(), key=lambda r: order[r.id]), errors))
+    elif found:
+        fixable = sum(f.fixable for f in found)
+        print(f"dockopt: {len(found)} finding(s), {fixable} fixable with `dockopt fix`", file=sys.stderr)
+    if errors:
+        raise typer.Exit(2)
+    raise typer.Exit(1 if any(findings.at_least(f.severity, severity) for f in found) else 0)
+
+
+class _Settings:
+    """The rules and safety for each Dockerfile: its configuration, then the flags."""
+
+    def __init__(self, select, ignore, safe: bool, review: bool, with_checks: bool, noun: str):
+        from dockopt.optimizer.config import Configs, UnknownRule, choose_rules
+
+        if safe and review:
+            _fail("--safe and --review cannot be used together")
+        self.select, self.ignore = _ids(select), _ids(ignore)
+        self.review = False if safe else True if review else None
+        self.with_checks, self.noun = with_checks, noun
+        self.configs = Configs()
+        self.chosen: dict = {}
+        try:  # the flags' own ids first, so a typo is reported as the user's
+            choose_rules(self.select, self.ignore, with_checks, noun)
+        except UnknownRule as exc:
+            _fail(str(exc))
+
+    def for_target(self, path: str) -> tuple[list, list, bool]:
+        """(transforms, checks, safe_only) for a Dockerfile path, or "-"."""
+        from dockopt.optimizer.config import ConfigError, UnknownRule, choose_rules
+
+        try:
+            config = self.configs.for_target(path)
+        except ConfigError as exc:
+            _fail(str(exc))
+        if config.path not in self.chosen:
+            merged = config.override(self.select, self.ignore, self.review)
+            try:
+                transforms, checks = choose_rules(merged.select, merged.ignore, self.with_checks, self.noun)
+            except UnknownRule as exc:
+                _fail(f"{config.path}: {exc}")
+            self.chosen[config.path] = (transforms, checks, not merged.review)
+        return self.chosen[config.path]
+
+
+def _all_rules() -> list:
+    from dockopt.checks import ALL as CHECKS
+    from dockopt.transforms import ALL as TRANSFORMS
+
+    return [*TRANSFORMS, *CHECKS]
 
 
 @app.command()
-def explain(rule: str = typer.Argument(..., help="A transform id (DO101) or name.")) -> None:
-    """Print a transform's documentation."""
+def rules() -> None:
+    """List the transforms (id, safety, name, title), then the checks (id, severity, name, title)."""
+    for rule in _all_rules():
+        level = getattr(rule, "safety", None) or rule.severity
+        print(f"{rule.id}  {level:<7}  {rule.name:<18}  {rule.title}")
+
+
+@app.command()
+def explain(rule: str = typer.Argument(..., help="A transform or check id (DO101) or name.")) -> None:
+    """Print a transform's or a check's documentation."""
+    from dockopt.checks import UnknownCheck
+    from dockopt.checks import by_id as check_by_id
     from dockopt.transforms import UnknownTransform, by_id
 
     try:
         t = by_id(rule)
-    except UnknownTransform as exc:
-        _fail(str(exc))
+    except UnknownTransform:
+        try:
+            c = check_by_id(rule)
+        except UnknownCheck:
+            _fail(f"unknown transform or check {rule!r}; `dockopt rules` lists them")
+        print(f"{c.id} {c.name} ({c.severity})\n")
+        print(c.doc.strip())
+        return
     print(f"{t.id} {t.name} ({t.safety})\n")
     print(t.doc.strip())
+
+
+def _write(text: str) -> None:
+    """Dockerfiles are UTF-8 whatever the terminal's locale: write the bytes as they are."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
 
 
 def _fail(message: str) -> None:
@@ -154,7 +278,7 @@ class _Report:
 
     def _print_diff(self, text: str) -> None:
         if not self.color:
-            sys.stdout.write(text)
+            _write(text)
             return
         from rich.syntax import Syntax
 

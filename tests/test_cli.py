@@ -331,11 +331,13 @@ def test_a_symlinked_dockerfile_stays_a_symlink(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- other commands
 
 
-def test_rules_lists_every_transform(tmp_path: Path) -> None:
+def test_rules_lists_every_transform_then_every_check(tmp_path: Path) -> None:
+    from dockopt.checks import ALL as CHECKS
+
     run = dockopt("rules", cwd=tmp_path)
     assert run.returncode == 0
     lines = run.stdout.decode().splitlines()
-    assert [line.split()[0] for line in lines] == [t.id for t in ALL]
+    assert [line.split()[0] for line in lines] == [t.id for t in ALL] + [c.id for c in CHECKS]
     for line, t in zip(lines, ALL):
         assert t.safety in line.split() and t.name in line.split()
 
@@ -377,11 +379,9 @@ def test_quick_paths_do_not_import_rich(args: list[str], tmp_path: Path) -> None
     assert [line for line in imports if "rich" in line] == []
 
 
-# --------------------------------------------------------------------------- known bugs
+# --------------------------------------------------------------------------- regressions
 
 
-@pytest.mark.xfail(strict=True, reason="cli bug: `fix -` and `--diff` write through sys.stdout's text encoding, "
-                   "so on a non-UTF-8 locale they re-encode the file (or crash); files are read as UTF-8 bytes")
 @pytest.mark.parametrize("args", [["fix", "-"], ["fix", "--diff", "-"]], ids=["stdin", "diff"])
 def test_stdout_is_utf8_whatever_the_locale(args: list[str], tmp_path: Path) -> None:
     text = "FROM alpine\n# caf\u00e9\nMAINTAINER ops@example.com\n"

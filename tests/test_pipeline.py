@@ -67,9 +67,39 @@ def test_overlaps(a, b, expected) -> None:
 
 def test_compatible_keeps_the_first_of_overlapping_edits() -> None:
     edits = [Edit(0, 4, "a", "1"), Edit(2, 6, "b", "2"), Edit(6, 8, "c", "3"), Edit(6, 6, "d", "4")]
-    kept, deferred = compatible(edits)
+    kept, deferred = compatible([[e] for e in edits])
     assert kept == [edits[0], edits[2], edits[3]]
     assert deferred == [edits[1]]
+
+
+def test_compatible_keeps_or_defers_a_group_whole() -> None:
+    first = [Edit(10, 14, "a", "other transform")]
+    move = [Edit(0, 0, "b", "insert"), Edit(12, 16, "", "delete")]  # one change, two edits
+    kept, deferred = compatible([first, move])
+    assert kept == first and deferred == move
+
+
+def test_a_change_of_several_edits_is_never_half_applied() -> None:
+    """A transform that moves a command (insert here, delete there) must not be split by
+    another transform's edit overlapping only one half."""
+    from dockopt.optimizer.transform import SAFE, Transform
+
+    def prefix(tree, context):
+        ins = tree.instructions[-1]
+        if "set -e" not in ins.text:
+            yield Edit(ins.args_offset(), ins.args_offset(), "set -e && ", "prefix b")
+
+    def move(tree, context):
+        runs = [i for i in tree.instructions if i.keyword == "RUN"]
+        if len(runs) == 2 and runs[0].args_text == "a":
+            a, b = runs
+            yield Edit(a.start, a.end, "", "move a into b")
+            yield Edit(b.args_offset(), b.args_offset(), "a && ", "move a into b")
+
+    t1 = Transform("DO901", "prefix", "t", "w", SAFE, prefix, "doc")
+    t2 = Transform("DO902", "move", "t", "w", SAFE, move, "doc")
+    out = optimize("FROM x\nRUN a\nRUN b\n", [t1, t2]).output
+    assert "a && " in out, out
 
 
 @st.composite
@@ -80,7 +110,7 @@ def text_and_edits(draw):
         start = draw(st.integers(0, len(text)))
         end = draw(st.integers(start, len(text)))
         edits.append(Edit(start, end, draw(st.text(alphabet="XYZ", max_size=4)), "why"))
-    kept, _ = compatible(edits)
+    kept, _ = compatible([[e] for e in edits])
     return text, kept
 
 

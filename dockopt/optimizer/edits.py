@@ -31,12 +31,17 @@ def overlaps(a: Edit, b: Edit) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def compatible(edits: list[Edit]) -> tuple[list[Edit], list[Edit]]:
-    """Split edits, in the order given, into a non-overlapping set and the deferred rest."""
+def compatible(groups: list[list[Edit]]) -> tuple[list[Edit], list[Edit]]:
+    """Split groups of edits, in the order given, into a non-overlapping set and the
+    deferred rest. A group is one change (a moved install is a deletion and an insertion):
+    it is kept whole or deferred whole, never half-applied."""
     kept: list[Edit] = []
     deferred: list[Edit] = []
-    for edit in edits:
-        (deferred if any(overlaps(edit, k) for k in kept) else kept).append(edit)
+    for group in groups:
+        clash = any(overlaps(e, k) for e in group for k in kept) or any(
+            overlaps(a, b) for i, a in enumerate(group) for b in group[i + 1 :]
+        )
+        (deferred if clash else kept).extend(group)
     return kept, deferred
 
 

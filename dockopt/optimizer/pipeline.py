@@ -71,7 +71,10 @@ def optimize(
         if not proposed:
             result.output = tree.source
             return result
-        kept, _ = compatible([edit for _, edit, _ in proposed])
+        groups: dict[tuple[str, str], list[Edit]] = {}
+        for transform, edit, _ in proposed:
+            groups.setdefault((transform.id, edit.explanation), []).append(edit)
+        kept, _ = compatible(list(groups.values()))
         kept_ids = {id(e) for e in kept}
         applied = [(t, e, s) for t, e, s in proposed if id(e) in kept_ids]
         names = sorted({t.id for t, _, _ in applied})

@@ -1,6 +1,9 @@
 """The transforms, in the order the pipeline runs them.
 
 The list is explicit: a module missing from it is caught by a test, not silently skipped.
+Order matters where rewrites build on each other: instruction-level fixes first, then the
+structural rewrites (cache order before the stage split, the split before the base-image
+swap, so the split sees the original builder image), then package-manager hygiene.
 """
 
 from __future__ import annotations
@@ -8,15 +11,25 @@ from __future__ import annotations
 from dockopt.optimizer.transform import Transform
 from dockopt.transforms import (
     add_to_copy,
+    apk_no_cache,
+    apt_get_flags,
+    apt_lists_cleanup,
+    apt_update_merge,
     cache_order,
     copy_dest_slash,
     duplicate_cmd,
     exec_form,
     maintainer,
     pin_base_tag,
+    pip_no_cache,
+    rpm_hygiene,
     slim_base,
     stage_names,
+    stage_split,
+    useradd_no_log,
+    wget_progress,
     workdir_absolute,
+    yarn_cache_clean,
 )
 
 ALL: tuple[Transform, ...] = (
@@ -28,8 +41,18 @@ ALL: tuple[Transform, ...] = (
     stage_names.TRANSFORM,
     workdir_absolute.TRANSFORM,
     cache_order.TRANSFORM,
+    stage_split.TRANSFORM,
     pin_base_tag.TRANSFORM,
     slim_base.TRANSFORM,
+    apt_get_flags.TRANSFORM,
+    apt_update_merge.TRANSFORM,
+    apt_lists_cleanup.TRANSFORM,
+    apk_no_cache.TRANSFORM,
+    pip_no_cache.TRANSFORM,
+    rpm_hygiene.TRANSFORM,
+    yarn_cache_clean.TRANSFORM,
+    wget_progress.TRANSFORM,
+    useradd_no_log.TRANSFORM,
 )
 
 

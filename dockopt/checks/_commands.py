@@ -1,0 +1,157 @@
+"""What several checks share: the commands of the RUNs a POSIX shell runs, the program a
+command really runs, and the packages a package manager is asked to install.
+
+A check must not read PowerShell or cmd as sh: RUNs are skipped in Windows images, in
+files using the backtick escape, and after a SHELL that is not a POSIX shell (in the stage
+or a stage it is built on). `sudo`, `env` and similar wrappers are looked through, so
+`sudo -E bash -` runs bash and `sudo apt-get install vim` installs vim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from dockopt.optimizer.shell import Command, commands
+from dockopt.optimizer.syntax import Dockerfile, Instruction, Stage
+
+_WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
+_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox"})
+# Wrappers that run the command after them, with their options that take an argument.
+_WRAPPERS = {
+    "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group"}),
+    "doas": frozenset({"-u", "-C"}),
+    "env": frozenset({"-u", "-C", "--unset", "--chdir", "-S"}),
+    "exec": frozenset({"-a"}),
+    "nohup": frozenset(),
+    "time": frozenset({"-f", "-o"}),
+    "nice": frozenset({"-n"}),
+}
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def runs(dockerfile: Dockerfile) -> Iterator[tuple[Stage, Instruction, list[Command]]]:
+    """Each shell-form RUN that /bin/sh (or another POSIX shell) runs, with its commands."""
+    if dockerfile.escape == "`":
+        return
+    for stage in dockerfile.stages:
+        lineage = dockerfile.lineage(stage)
+        if any(_WINDOWS_IMAGE.search(s.image) for s in lineage):
+            continue
+        posix = True
+        for ancestor in reversed(lineage[1:]):
+            for ins in ancestor.instructions:
+                if ins.keyword == "SHELL":
+                    posix = _posix(ins)
+        for ins in stage.instructions:
+            if ins.keyword == "SHELL":
+                posix = _posix(ins)
+            elif ins.keyword == "RUN" and posix and not ins.json:
+                found = commands(ins)
+                if found:
+                    yield stage, ins, found
+
+
+def _posix(shell: Instruction) -> bool:
+    return bool(shell.arguments) and shell.arguments[0].rsplit("/", 1)[-1] in _POSIX_SHELLS
+
+
+def program(cmd: Command) -> tuple[str, int]:
+    """The program a command runs (its file name, no folder) and the index of its word,
+    looking through `sudo`, `env`, `exec`, `nohup`... ("", -1 when there is none)."""
+    words, i = cmd.words, cmd.assignments
+    while i < len(words):
+        name = words[i].rsplit("/", 1)[-1]
+        takes_argument = _WRAPPERS.get(name)
+        if takes_argument is None:
+            return name, i
+        i += 1
+        while i < len(words) and (words[i].startswith("-") or (name == "env" and _ASSIGNMENT.match(words[i]))):
+            if words[i] == "--":
+                i += 1
+                break
+            i += 2 if words[i] in takes_argument else 1
+    return "", -1
+
+
+@dataclass(frozen=True)
+class Install:
+    """A package manager asked to install packages by name."""
+
+    manager: str  # apt, apk, rpm, pip, npm, gem
+    program: str  # as run: apt-get, pip3, ...
+    packages: tuple[tuple[int, str], ...]  # (word index, word) of each package named
+    options: tuple[str, ...]  # every option word of the command
+
+
+# manager: (programs, install verbs, options that take an argument)
+_MANAGERS = {
+    "apt": (("apt-get", "apt", "aptitude"), ("install",),
+            {"-o", "-t", "-c", "--option", "--target-release", "--default-release", "--config-file"}),
+    "apk": (("apk",), ("add",),
+            {"-t", "--virtual", "-X", "--repository", "-p", "--root", "--repositories-file", "--keys-dir",
+             "--arch", "--cache-dir", "--cache-max-age"}),
+    "rpm": (("yum", "dnf", "microdnf", "tdnf", "zypper"), ("install", "in"),
+            {"-c", "--config", "--installroot", "--releasever", "--setopt", "--enablerepo", "--disablerepo",
+             "--repo", "--repofrompath", "-x", "--exclude"}),
+    "pip": ((), ("install",),
+            {"-r", "-c", "-e", "-i", "-f", "-t", "--requirement", "--constraint", "--editable", "--index-url",
+             "--extra-index-url", "--find-links", "--target", "--prefix", "--root", "--platform",
+             "--python-version", "--implementation", "--abi", "--trusted-host", "--src", "--upgrade-strategy",
+             "--progress-bar", "--log", "--cache-dir", "--no-binary", "--only-binary", "--config-settings", "-C",
+             "--global-option", "--report", "--python", "--proxy", "--cert", "--client-cert", "--timeout",
+             "--retries", "--exists-action", "--keyring-provider", "--root-user-action", "--group"}),
+    "npm": (("npm",), ("install", "i", "add", "isntall"),
+            {"--prefix", "--registry", "-w", "--workspace", "--omit", "--include", "--cache", "--userconfig",
+             "--tag", "--loglevel"}),
+    "gem": (("gem",), ("install", "i"),
+            {"-v", "--version", "-i", "--install-dir", "-n", "--bindir", "-s", "--source", "-P", "--trust-policy",
+             "--platform", "-g", "--file", "--build-root", "--document"}),
+}
+_PIP = re.compile(r"^pip(\d+(\.\d+)*)?$")
+_PYTHON = re.compile(r"^python(\d+(\.\d+)*)?$")
+
+
+def install(cmd: Command) -> Install | None:
+    """What `cmd` installs by name, if it is a package manager's install command."""
+    name, at = program(cmd)
+    words = cmd.words
+    if not name:
+        return None
+    manager = None
+    if _PIP.match(name):
+        manager = "pip"
+    elif _PYTHON.match(name) and words[at + 1 : at + 3] == ["-m", "pip"]:
+        manager, at = "pip", at + 2
+    else:
+        manager = next((m for m, (programs, _, _) in _MANAGERS.items() if name in programs), None)
+    if manager is None:
+        return None
+    _, verbs, takes_argument = _MANAGERS[manager]
+    i = at + 1
+    options: list[str] = []
+    while i < len(words) and words[i].startswith("-"):  # options before the verb
+        options.append(words[i])
+        i += 2 if words[i] in takes_argument else 1
+    if i >= len(words) or words[i] not in verbs:
+        return None
+    packages = []
+    i += 1
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            packages.extend((j, w) for j, w in enumerate(words[i + 1 :], i + 1))
+            break
+        if word.startswith("-") and word != "-":
+            options.append(word)
+            i += 2 if word in takes_argument else 1
+            continue
+        packages.append((i, word))
+        i += 1
+    return Install(manager, name, tuple(packages), tuple(options))
+
+
+def package_name(word: str) -> str:
+    """`vim=2:9.0` -> `vim`, `curl~8` -> `curl`, `flask[async]>=2` -> `flask`."""
+    return re.split(r"[=<>~!\[;@: ]", word, maxsplit=1)[0] if not word.startswith("@") else word

@@ -1,0 +1,222 @@
+"""Project configuration: `[tool.dockopt]` in pyproject.toml, or a `.dockopt.toml`.
+
+A team writes down once which rules it wants and whether `review` rewrites run, instead of
+repeating flags in every script, editor and CI job:
+
+    [tool.dockopt]                      # in .dockopt.toml the same keys, at the top level
+    select = ["DO101", "secret-in-env"]  # only these rules (ids or names); default: all
+    ignore = ["slim-base"]              # never these
+    review = false                      # `review` transforms off unless `--review` is given
+    base-flavour = "slim"               # slim | alpine | distroless
+    cache-mounts = true                 # whether rewrites may add RUN --mount=type=cache
+
+`select` and `ignore` name transforms and checks alike (`choose_rules` turns them into
+the rules to run); `dockopt fix` skips the checks' ids and `dockopt check` reports both.
+`base-flavour` and `cache-mounts` are read, checked and passed on in `Config`, but no
+transform uses them yet.
+
+Where it is found: walking up from the Dockerfile's folder (the current folder for
+standard input), the first folder with a `.dockopt.toml`, or with a `pyproject.toml` that
+has a `[tool.dockopt]` table, wins; `.dockopt.toml` first when a folder has both. The walk
+stops at the repository root, the first folder holding `.git`. Command-line flags win over
+the file: `--select` replaces its `select` and drops its `ignore` (the rules named are the
+rules that run), `--ignore` replaces its `ignore`, `--safe` and `--review` its `review`.
+
+Start-up: the TOML parser is imported only when a file is found. A pyproject.toml is first
+searched as text for the table's header, so the many projects that have one without a
+dockopt table cost a small read, not a parse.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+FILES = (".dockopt.toml", "pyproject.toml")
+FLAVOURS = ("slim", "alpine", "distroless")
+KEYS = ("select", "ignore", "review", "base-flavour", "cache-mounts")
+_HEADER = re.compile(r"""^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*(?:dockopt|"dockopt"|'dockopt')[ \t]*[\].]""", re.M)
+_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+class ConfigError(ValueError):
+    """An unreadable or invalid configuration file: `path[:line:col]: message`."""
+
+    def __init__(self, path: str, message: str, line: int | None = None, col: int | None = None):
+        super().__init__(message)
+        self.path, self.message, self.line, self.col = path, message, line, col
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] | None = None  # None: every rule
+    ignore: tuple[str, ...] = ()
+    review: bool = True
+    base_flavour: str | None = None  # read and passed on; no transform uses it yet
+    cache_mounts: bool | None = None  # read and passed on; no transform uses it yet
+    path: str | None = None  # the file it was read from; None: the defaults
+
+    def override(
+        self, select: list[str] | None = None, ignore: list[str] | None = None, review: bool | None = None
+    ) -> Config:
+        """The command line's flags over the file's values (None or empty: not given).
+        `--select` starts afresh: the file's ignore list goes too, so the rules named
+        are the rules that run; `--ignore` replaces the file's ignore list."""
+        changes: dict = {}
+        if select:
+            changes["select"], changes["ignore"] = tuple(select), tuple(ignore or ())
+        elif ignore:
+            changes["ignore"] = tuple(ignore)
+        if review is not None:
+            changes["review"] = review
+        return replace(self, **changes) if changes else self
+
+
+def locate(start: str) -> tuple[str, dict] | None:
+    """The configuration file that governs `start` (a folder) and its dockopt table."""
+    folder = os.path.abspath(start)
+    while True:
+        dotfile = os.path.join(folder, FILES[0])
+        if os.path.isfile(dotfile):
+            return dotfile, _read(dotfile)
+        pyproject = os.path.join(folder, FILES[1])
+        if os.path.isfile(pyproject):
+            table = _pyproject_table(pyproject)
+            if table is not None:
+                return pyproject, table
+        parent = os.path.dirname(folder)
+        if parent == folder or os.path.exists(os.path.join(folder, ".git")):
+            return None
+        folder = parent
+
+
+def load(start: str) -> Config:
+    """The configuration for Dockerfiles in folder `start`: the file's, or the defaults."""
+    found = locate(start)
+    return Config() if found is None else parse_table(*found)
+
+
+def parse_table(path: str, table: dict) -> Config:
+    where = "[tool.dockopt] " if os.path.basename(path) == FILES[1] else ""
+    unknown = [k for k in table if k not in KEYS]
+    if unknown:
+        raise ConfigError(path, f"{where}unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
+
+    def ids(key: str) -> tuple[str, ...] | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ConfigError(path, f"{where}{key} must be a list of rule ids or names")
+        return tuple(v.strip() for v in value)
+
+    def flag(key: str) -> bool | None:
+        value = table.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise ConfigError(path, f"{where}{key} must be true or false")
+        return value
+
+    flavour = table.get("base-flavour")
+    if flavour is not None and flavour not in FLAVOURS:
+        raise ConfigError(path, f"{where}base-flavour must be one of {', '.join(FLAVOURS)}, not {flavour!r}")
+    review = flag("review")
+    return Config(
+        select=ids("select"),
+        ignore=ids("ignore") or (),
+        review=True if review is None else review,
+        base_flavour=flavour,
+        cache_mounts=flag("cache-mounts"),
+        path=path,
+    )
+
+
+class UnknownRule(ValueError):
+    pass
+
+
+def choose_rules(
+    select: Sequence[str] | None, ignore: Sequence[str] | None, with_checks: bool = True, noun: str = "transform or check"
+) -> tuple[list, list]:
+    """The transforms and checks that `select` and `ignore` (ids or names) leave, in
+    registry order. The checks are imported only when wanted or when a key names no
+    transform, so `dockopt fix` does not load them."""
+    from dockopt.transforms import ALL as TRANSFORMS
+
+    by_key = {k: t for t in TRANSFORMS for k in (t.id, t.name.upper())}
+    keys = [k.upper() for k in (*(select or ()), *(ignore or ()))]
+    checks: Sequence = ()
+    if with_checks or any(k not in by_key for k in keys):
+        from dockopt.checks import ALL as checks
+    by_key.update({k: c for c in checks for k in (c.id, c.name.upper())})
+    for key in (*(select or ()), *(ignore or ())):
+        if key.upper() not in by_key:
+            raise UnknownRule(f"unknown {noun} {key!r}; `dockopt rules` lists them")
+    chosen = {id(by_key[k.upper()]) for k in select} if select else None
+    dropped = {id(by_key[k.upper()]) for k in ignore or ()}
+
+    def keep(rule) -> bool:
+        return (chosen is None or id(rule) in chosen) and id(rule) not in dropped
+
+    return [t for t in TRANSFORMS if keep(t)], ([c for c in checks if keep(c)] if with_checks else [])
+
+
+class Configs:
+    """The configuration of each Dockerfile, looked up once per folder."""
+
+    def __init__(self) -> None:
+        self._by_folder: dict[str, Config] = {}
+
+    def for_target(self, path: str) -> Config:
+        """`path` is a Dockerfile, or "-" for standard input (the current folder's)."""
+        folder = os.getcwd() if path == "-" else os.path.dirname(os.path.abspath(path))
+        if folder not in self._by_folder:
+            self._by_folder[folder] = load(folder)
+        return self._by_folder[folder]
+
+
+def _pyproject_table(path: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    if not _HEADER.search(text):
+        return None
+    table = _parse(path, text).get("tool", {})
+    table = table.get("dockopt") if isinstance(table, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(path, "tool.dockopt must be a table")
+    return table
+
+
+def _read(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return _parse(path, fh.read())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _parse(path: str, text: str) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        m = _POSITION.search(message)
+        if m:
+            raise ConfigError(path, f"invalid TOML: {message[: m.start()]}", int(m.group(1)), int(m.group(2))) from None
+        if message.endswith("(at end of document)"):
+            lines = text.split("\n")
+            message = message[: -len("(at end of document)")].rstrip() + " at the end of the file"
+            raise ConfigError(path, f"invalid TOML: {message}", len(lines), len(lines[-1]) + 1) from None
+        raise ConfigError(path, f"invalid TOML: {message}") from None

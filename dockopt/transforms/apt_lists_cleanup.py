@@ -1,0 +1,232 @@
+"""DO302 apt-lists-cleanup: delete the apt package lists in the RUN that downloaded them.
+
+What it does
+    Appends `&& rm -rf /var/lib/apt/lists/*` to the end of a RUN that runs `apt-get update`
+    (or `apt update`) and leaves the lists behind (hadolint DL3009):
+
+        RUN apt-get update && apt-get install -y curl
+        ->
+        RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+
+    In a RUN written one `&&` command per line, the cleanup goes on a line of its own,
+    joined the way the RUN joins its other commands.
+
+Why
+    `apt-get update` downloads the package index of every configured repository into
+    /var/lib/apt/lists, tens of megabytes that nothing at run time reads. Deleted in a later
+    RUN they would still ship in the earlier layer; deleted in the same RUN they never
+    reach the image.
+
+Example
+    RUN apt-get update \\
+        && apt-get install -y --no-install-recommends curl
+    ->
+    RUN apt-get update \\
+        && apt-get install -y --no-install-recommends curl \\
+        && rm -rf /var/lib/apt/lists/*
+
+    The cleanup comes last: `S && rm ...` runs the `rm` exactly when the script `S`
+    succeeds, and then exits as `S` did, whatever `S` is made of (`;`-joined commands,
+    `set -e`, an `if` at the end). A trailing `;` stays after the cleanup.
+
+When it is not safe
+    A later RUN of the same stage, or of a stage built FROM it, that reads the lists
+    without running `apt-get update` first (`apt-get install`, `upgrade`, `apt-cache
+    policy`, or any apt command it cannot read, such as an exec-form RUN) would fail: then
+    the RUN is left alone, as it is when an ONBUILD trigger uses apt. Also left alone: a RUN
+    with a cache, tmpfs or bind mount on /var/lib/apt or /var/cache/apt (the author manages
+    apt's files there), a RUN that already removes /var/lib/apt/lists or runs `apt-get
+    dist-clean`, heredoc RUNs, a RUN whose script does not end with a command the cleanup
+    can follow (`&`, a trailing comment), and RUNs no POSIX shell runs. A later RUN that
+    runs a script of its own (`./install.sh`, `/tmp/setup.sh`, `bash deps.sh`) counts as
+    reading the lists, since the script cannot be read. Otherwise `safe`: only apt's
+    downloaded index goes. A Dockerfile elsewhere that builds FROM this image must run
+    `apt-get update` before installing, as the Debian and Ubuntu official images already
+    require.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.transform import SAFE, Transform
+from dockopt.transforms.apt_get_flags import APT_PROGRAMS, sh_runs, verb
+
+CLEANUP = "rm -rf /var/lib/apt/lists/*"
+APT_DIRS = ("/var/lib/apt", "/var/cache/apt")
+# apt subcommands that work without the lists (those installed are known from dpkg).
+_KEEPS_AWAY = frozenset("remove purge autoremove autopurge clean autoclean dist-clean distclean".split())
+_WHY = "rm -rf /var/lib/apt/lists/* in the RUN that ran apt-get update: the package index stays out of the image"
+_MENTIONS_APT = re.compile(r"(?<![\w./-])(?:apt|apt-get|apt-cache|aptitude)(?![\w./-])")
+
+
+def fix(dockerfile, context):
+    from dockopt.optimizer.shell import commands
+
+    for stage, ins in sh_runs(dockerfile):
+        if ins.heredocs or _cleans_already(ins.shell) or mounts_apt(ins):
+            continue
+        cmds = commands(ins)
+        if not any(c.name in APT_PROGRAMS and verb(c) == "update" for c in cmds):
+            continue
+        if _later_runs_need_lists(dockerfile, stage, ins):
+            continue
+        point = _append_point(dockerfile, ins, cmds)
+        if point is not None:
+            at, text = point
+            yield Edit(at, at, text, _WHY)
+
+
+def _cleans_already(script: str) -> bool:
+    """The RUN removes the lists itself: `rm ... /var/lib/apt/lists...`, or `apt-get
+    dist-clean`, which keeps the Release files on purpose."""
+    return "/var/lib/apt/lists" in script or "dist-clean" in script or "distclean" in script
+
+
+def mounts_apt(ins) -> bool:
+    """Whether a `--mount` of the RUN holds, or sits inside, apt's lists or cache folder."""
+    for flag in ins.flags:
+        if not flag.startswith("--mount="):
+            continue
+        fields = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+        fields = {k.strip().lower(): v.strip().strip("'\"") for k, v in fields.items()}
+        target = (fields.get("target") or fields.get("dst") or fields.get("destination") or "").rstrip("/")
+        if target and any(d == target or d.startswith(target + "/") or target.startswith(d + "/") for d in APT_DIRS):
+            return True
+    return False
+
+
+def _append_point(dockerfile, ins, cmds) -> tuple[int, str] | None:
+    """Where the cleanup goes and its text, or None when the script cannot take it.
+
+    The cleanup goes at the end of the script (before one trailing `;`); the script with it
+    appended is parsed again and must read as the old commands plus the cleanup, joined to
+    them by `&&` at the top level.
+    """
+    from dockopt.optimizer.shell import ShellSyntaxError, parse_commands
+
+    script = ins.shell
+    end = len(script.rstrip())
+    if script[:end].endswith(";") and not script[:end].endswith(";;"):
+        end = len(script[: end - 1].rstrip())
+    try:
+        before = parse_commands(script)
+        after = parse_commands(script[:end] + " && " + CLEANUP + script[end:])
+    except ShellSyntaxError:
+        return None
+    new = after[-1] if after else None
+    if (
+        new is None
+        or [(c.words, c.context) for c in after[:-1]] != [(c.words, c.context) for c in before]
+        or new.words != CLEANUP.split()
+        or new.context
+        or new.op != "&&"
+    ):
+        return None
+    base = len(ins.line.rstrip()) - len(script)
+    at = ins.source_offset(base + end - 1) + 1
+    return at, _separator(dockerfile, cmds, at) + CLEANUP
+
+
+def _separator(dockerfile, cmds, at: int) -> str:
+    """` && `, or the line break the RUN puts between its last two `&&` commands when the
+    script ends with such a command."""
+    top = [c for c in cmds if not c.context]
+    if not top or max(c.end for c in cmds) != top[-1].end or top[-1].end != at:
+        return " && "
+    last = top[-1]
+    previous = [c for c in cmds if c.end <= last.start]
+    if last.op != "&&" or not previous:
+        return " && "
+    before = max(previous, key=lambda c: c.end)
+    # the text between the two commands, without the comment lines inside the RUN
+    between = re.sub(r"(?m)^[ \t]*#[^\n]*\n", "", dockerfile.source[before.end : last.start])
+    escape = re.escape(dockerfile.escape)
+    if not before.context and re.fullmatch(
+        rf"[ \t]*(?:&&[ \t]*{escape}[ \t]*\r?\n[ \t]*|{escape}[ \t]*\r?\n[ \t]*&&[ \t]*)", between
+    ):
+        return between
+    return " && "
+
+
+def _later_runs_need_lists(dockerfile, stage, ins) -> bool:
+    """Whether a RUN after `ins` reads the lists before fetching them again: in the rest of
+    the stage, then in each stage built FROM it."""
+    rest = stage.instructions[stage.instructions.index(ins) + 1 :]
+    verdict = _first_use(rest)
+    if verdict is not None:
+        return verdict == "read"
+    for other in dockerfile.stages[stage.index + 1 :]:
+        built_on = stage in dockerfile.lineage(other)[1:] or "$" in other.image  # `FROM ${BASE}` may name it
+        if built_on and _first_use(other.instructions) == "read":
+            return True
+    return False
+
+
+def _first_use(instructions) -> str | None:
+    """"read" when the first apt use in these instructions reads the lists, "update" when
+    it fetches them again, None when none uses apt."""
+    from dockopt.optimizer.shell import commands
+
+    for ins in instructions:
+        if ins.keyword == "ONBUILD" and _MENTIONS_APT.search(ins.text):
+            return "read"
+        if ins.keyword != "RUN":
+            continue
+        cmds = commands(ins)
+        if not cmds:
+            if _MENTIONS_APT.search(ins.text):
+                return "read"  # exec form or unreadable text: assume the worst
+            continue
+        for cmd in cmds:
+            use = _use(cmd)
+            if use == "update" and cmd.nested:
+                continue
+            if use is not None:
+                return use
+    return None
+
+
+def _use(cmd) -> str | None:
+    """How one command uses the lists: "update", "read" (a script it cannot see into
+    counts), or None."""
+    words = cmd.words
+    if _runs_script(words[cmd.assignments :]):
+        return "read"
+    for i, word in enumerate(words[cmd.assignments :], cmd.assignments):
+        name = word.rsplit("/", 1)[-1]
+        if name in ("apt-cache", "aptitude"):
+            return "read"
+        if name in APT_PROGRAMS:
+            sub = next((w for w in words[i + 1 :] if not w.startswith("-")), None)
+            if i == cmd.assignments:
+                sub = verb(cmd)
+            if sub == "update":
+                return "update"
+            return None if sub in _KEEPS_AWAY else "read"
+    return None
+
+
+def _runs_script(words: list[str]) -> bool:
+    """`./install.sh`, `/tmp/setup.sh`, `bash scripts/deps`: a script brought into the image,
+    which may install packages with the lists it finds."""
+    if not words:
+        return False
+    name = words[0]
+    if name in ("sh", "bash", "dash", "source", "."):
+        operand = next((w for w in words[1:] if not w.startswith("-")), None)
+        return operand is not None and "-c" not in words[1:] and not operand.startswith("/dev/")
+    return name.endswith(".sh") or name.startswith(("./", "../", "/tmp/"))
+
+
+TRANSFORM = Transform(
+    id="DO302",
+    name="apt-lists-cleanup",
+    title="Delete the apt package lists in the RUN that downloaded them",
+    why="The lists apt-get update downloads are tens of megabytes nothing at run time reads.",
+    safety=SAFE,
+    fix=fix,
+    doc=__doc__,
+    hadolint=("DL3009",),
+)

@@ -1,0 +1,150 @@
+"""DO312 pip-no-cache: install Python packages with `pip install --no-cache-dir`.
+
+What it does
+    Adds `--no-cache-dir` right after `install` in `pip install`, `pip3 install`,
+    `python -m pip install` (any `pipX.Y`, `pythonX.Y`, or a path to one):
+
+        RUN pip install -r requirements.txt
+    ->  RUN pip install --no-cache-dir -r requirements.txt
+
+Why
+    pip keeps every wheel it downloads or builds in ~/.cache/pip. In an image that cache is
+    never read again, yet it stays in the layer, often as large as the packages themselves
+    (hadolint DL3042).
+
+Example
+    `pip install --upgrade pip`, `python3 -m pip install --user .`,
+    `PIP_INDEX_URL=... /venv/bin/pip install -e .`, in `if` bodies and loops too.
+    `uv pip install`, `pipx` and `pipenv` are other programs and are left alone.
+
+When it is not safe
+    It always is: the same packages are installed, only nothing is written to the cache.
+    Left alone, because the cache is managed on purpose: a RUN with a `--mount=type=cache`
+    on the pip cache (~/.cache/pip, ~/.cache, a folder named after pip, or any cache mount
+    when `PIP_CACHE_DIR` is set), a command with `--cache-dir`, and RUNs where
+    `PIP_NO_CACHE_DIR` is set (by ENV or ARG before them, or in the RUN itself). Also left
+    alone: RUNs after a SHELL instruction, Windows images and files using the backtick
+    escape.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.transform import SAFE, Transform
+
+_PIP = re.compile(r"pip\d*(?:\.\d+)*")
+_PYTHON = re.compile(r"python\d*(?:\.\d+)*")
+# Global options that take the next word as their value.
+_VALUED = frozenset(
+    "--proxy --log --log-file --cache-dir --timeout --retries --exists-action --trusted-host --cert "
+    "--client-cert --python --keyring-provider --use-feature --use-deprecated --resume-retries".split()
+)
+_WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
+
+
+def fix(dockerfile, context):
+    from dockopt.optimizer.shell import commands
+
+    for stage, runs in _sh_stages(dockerfile):
+        before = [i for s in reversed(dockerfile.lineage(stage)[1:]) for i in s.instructions]
+        sh = {id(i) for i in runs}
+        for ins in stage.instructions:
+            before.append(ins)
+            if id(ins) not in sh or _cache_managed(ins, before):
+                continue
+            for cmd in commands(ins):
+                install = _pip_install(cmd)
+                if install is None or any(w.split("=", 1)[0] in ("--no-cache-dir", "--cache-dir") for w in cmd.words):
+                    continue
+                at = cmd.word_span(install)[1]
+                yield Edit(at, at, " --no-cache-dir", "pip install --no-cache-dir: do not keep downloaded wheels in the layer")
+
+
+def _pip_install(cmd) -> int | None:
+    """Index of `install` in a `pip install` or `python -m pip install` command."""
+    words = cmd.words
+    if not cmd.name:
+        return None
+    name = cmd.name.rsplit("/", 1)[-1]
+    if _PIP.fullmatch(name):
+        pip = cmd.assignments
+    elif _PYTHON.fullmatch(name):
+        pip = cmd.assignments + 1
+        while pip < len(words) and words[pip].startswith("-") and words[pip] != "-m":
+            pip += 1  # interpreter options such as -u or -I
+        if words[pip : pip + 2] != ["-m", "pip"]:
+            return None
+        pip += 1
+    else:
+        return None
+    verb = _verb(words, pip, _VALUED)
+    return verb if verb is not None and words[verb] == "install" else None
+
+
+def _cache_managed(ins, before) -> bool:
+    """`PIP_NO_CACHE_DIR` set in the RUN or before it, or a cache mount for pip's cache."""
+    if "PIP_NO_CACHE_DIR" in ins.line or any(i.keyword in ("ENV", "ARG") and "PIP_NO_CACHE_DIR" in i.line for i in before):
+        return True
+    cache_dir_set = any("PIP_CACHE_DIR" in i.line for i in before)
+    for target in _cache_mounts(ins):
+        target = target.rstrip("/")
+        if cache_dir_set or "pip" in target or target.endswith("/.cache") or "/root/.cache/pip".startswith(target + "/"):
+            return True
+    return False
+
+
+def _sh_stages(dockerfile):
+    """Each stage with its shell-form RUNs that /bin/sh runs: all of them up to a SHELL
+    instruction; none in Windows images, in stages built on a stage with a SHELL, or in
+    files using the backtick escape."""
+    if dockerfile.escape == "`":
+        return
+    for stage in dockerfile.stages:
+        lineage = dockerfile.lineage(stage)
+        if any(_WINDOWS_IMAGE.search(s.image) for s in lineage):
+            continue
+        if any(i.keyword == "SHELL" for s in lineage[1:] for i in s.instructions):
+            continue
+        runs = []
+        for ins in stage.instructions:
+            if ins.keyword == "SHELL":
+                break
+            if ins.keyword == "RUN" and not ins.json:
+                runs.append(ins)
+        yield stage, runs
+
+
+def _cache_mounts(ins) -> list[str]:
+    """The targets of the RUN's `--mount=type=cache` flags."""
+    targets = []
+    for flag in ins.flags:
+        if flag.startswith("--mount="):
+            fields = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+            fields = {k.strip().lower(): v.strip().strip("'\"") for k, v in fields.items()}
+            if fields.get("type") == "cache":
+                targets.append(fields.get("target") or fields.get("dst") or fields.get("destination") or "")
+    return targets
+
+
+def _verb(words: list[str], name: int, valued: frozenset[str]) -> int | None:
+    """Index of the subcommand: the first word after `words[name]` that is neither an option
+    nor the value of one of the `valued` options."""
+    i = name + 1
+    while i < len(words):
+        if not words[i].startswith("-"):
+            return i
+        i += 2 if words[i] in valued else 1
+    return None
+
+
+TRANSFORM = Transform(
+    id="DO312",
+    name="pip-no-cache",
+    title="Install Python packages with `pip install --no-cache-dir`",
+    why="pip keeps a copy of every downloaded wheel in ~/.cache/pip, which stays in the image.",
+    safety=SAFE,
+    fix=fix,
+    doc=__doc__,
+)
