@@ -202,7 +202,7 @@ def rules() -> None:
     """List the transforms (id, safety, name, title), then the checks (id, severity, name, title)."""
     for rule in _all_rules():
         level = getattr(rule, "safety", None) or rule.severity
-        print(f"{rule.id}  {level:<7}  {rule.name:<18}  {rule.title}")
+        print(f"{rule.id}  {level:<7}  {rule.name:<20}  {rule.title}")
 
 
 @app.command()
