@@ -16,6 +16,7 @@ class BuildContext:
     def __init__(self, root: str | os.PathLike | None):
         self.root = os.path.realpath(root) if root is not None else None
         self._heads: dict[tuple[str, int], bytes | None] = {}
+        self._globs: dict[str, list[str]] = {}
 
     @property
     def known(self) -> bool:
@@ -59,10 +60,12 @@ class BuildContext:
     def glob(self, pattern: str) -> list[str]:
         if self.root is None:
             return []
-        import glob
+        if pattern not in self._globs:
+            import glob
 
-        found = glob.glob(os.path.join(glob.escape(self.root), pattern.lstrip("/")))
-        return sorted(os.path.relpath(p, self.root) for p in found)
+            found = glob.glob(os.path.join(glob.escape(self.root), pattern.lstrip("/")))
+            self._globs[pattern] = sorted(os.path.relpath(p, self.root) for p in found)
+        return self._globs[pattern]
 
 
 def _read(path: str, size: int) -> bytes | None:

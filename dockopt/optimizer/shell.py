@@ -136,8 +136,16 @@ def commands(ins: Instruction) -> list[Command]:
 
     A command inside `$( )` or backquotes lies within the text of the command or construct
     that contains it; all others are disjoint. Empty for the exec form, for other
-    instructions and for text that is not sh.
+    instructions and for text that is not sh. Parsed once per instruction: a tree is never
+    changed in place, so every transform of a round shares the result (treat it as read-only).
     """
+    cached = ins.__dict__.get("_commands")
+    if cached is None:
+        cached = ins.__dict__["_commands"] = _commands(ins)
+    return cached
+
+
+def _commands(ins: Instruction) -> list[Command]:
     script = _script(ins)
     if script is None:
         return []
