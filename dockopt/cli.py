@@ -226,6 +226,34 @@ def explain(rule: str = typer.Argument(..., help="A transform or check id (DO101
     print(t.doc.strip())
 
 
+@app.command()
+def lsp() -> None:
+    """Run the language server over stdio (diagnostics, code actions, format on save)."""
+    from dockopt.lsp import serve
+
+    serve()
+
+
+@app.command()
+def bot(
+    path: str = typer.Argument(".", help="A folder inside the git repository to optimize."),
+    repo: str = typer.Option(..., "--repo", help="The GitHub repository, OWNER/NAME."),
+    base: Optional[str] = typer.Option(None, "--base", help="Base branch (default: the repository's default branch)."),
+    branch: str = typer.Option("dockopt/optimize", "--branch", help="The branch the bot pushes."),
+    api_url: str = typer.Option("https://api.github.com", "--api-url", help="GitHub REST API root (GitHub Enterprise: https://HOST/api/v3)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the pull request body and diff; touch nothing."),
+    safe: bool = typer.Option(False, "--safe", help="Apply only `safe` transforms."),
+    token_env: str = typer.Option("GITHUB_TOKEN", "--token-env", help="Environment variable holding the token."),
+    author: Optional[str] = typer.Option(None, "--author", help="Commit author, 'Name <email>' (default: git config)."),
+) -> None:
+    """Open (or update) a pull request with the rewrite and an explanation of each change."""
+    from dockopt.bot import run
+
+    raise typer.Exit(
+        run(path=path, repo=repo, base=base, branch=branch, api_url=api_url, dry_run=dry_run, safe=safe, token_env=token_env, author=author)
+    )
+
+
 def _write(text: str) -> None:
     """Dockerfiles are UTF-8 whatever the terminal's locale: write the bytes as they are."""
     sys.stdout.flush()
