@@ -13,11 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
+from dockopt.optimizer.runs import sh_runs
 from dockopt.optimizer.shell import Command, commands
 from dockopt.optimizer.syntax import Dockerfile, Instruction, Stage
 
-_WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
-_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox"})
 # Wrappers that run the command after them, with their options that take an argument.
 _WRAPPERS = {
     "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group"}),
@@ -32,29 +31,11 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def runs(dockerfile: Dockerfile) -> Iterator[tuple[Stage, Instruction, list[Command]]]:
-    """Each shell-form RUN that /bin/sh (or another POSIX shell) runs, with its commands."""
-    if dockerfile.escape == "`":
-        return
-    for stage in dockerfile.stages:
-        lineage = dockerfile.lineage(stage)
-        if any(_WINDOWS_IMAGE.search(s.image) for s in lineage):
-            continue
-        posix = True
-        for ancestor in reversed(lineage[1:]):
-            for ins in ancestor.instructions:
-                if ins.keyword == "SHELL":
-                    posix = _posix(ins)
-        for ins in stage.instructions:
-            if ins.keyword == "SHELL":
-                posix = _posix(ins)
-            elif ins.keyword == "RUN" and posix and not ins.json:
-                found = commands(ins)
-                if found:
-                    yield stage, ins, found
-
-
-def _posix(shell: Instruction) -> bool:
-    return bool(shell.arguments) and shell.arguments[0].rsplit("/", 1)[-1] in _POSIX_SHELLS
+    """Each shell-form RUN that a POSIX shell runs, with its commands."""
+    for stage, ins in sh_runs(dockerfile):
+        found = commands(ins)
+        if found:
+            yield stage, ins, found
 
 
 def program(cmd: Command) -> tuple[str, int]:

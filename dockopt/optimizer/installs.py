@@ -68,7 +68,7 @@ def _pip(words: list[str]) -> list[str] | None:
     """The requirement files of `pip install -r ...` when nothing else is installed."""
     if len(words) < 3 or words[1] != "install":
         return None
-    files, i, args = [], 2, words[2:]
+    files, args = [], words[2:]
     while args:
         arg = args.pop(0)
         if arg in ("-r", "--requirement", "-c", "--constraint"):

@@ -29,9 +29,9 @@ When it is not safe
 
 from __future__ import annotations
 
-import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.runs import cache_mounts, covers, sh_stages, subcommand
 from dockopt.optimizer.transform import SAFE, Transform
 
 _CACHES = ("/var/cache/apk", "/etc/apk/cache")
@@ -41,75 +41,23 @@ _VALUED = frozenset(
     "-X --repository -p --root --arch --cache-dir --keys-dir --repositories-file --progress-fd --timeout "
     "--cache-max-age --wait".split()
 )
-_WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
 
 
 def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
 
-    for _, runs in _sh_stages(dockerfile):
+    for _, runs in sh_stages(dockerfile):
         for ins in runs:
-            if any(_covers(t, p) for t in _cache_mounts(ins) for p in _CACHES):
+            if any(covers(t, p) for t in cache_mounts(ins) for p in _CACHES):
                 continue
             for cmd in commands(ins):
                 if cmd.name.rsplit("/", 1)[-1] != "apk":
                     continue
-                add = _verb(cmd.words, cmd.assignments, _VALUED)
+                add = subcommand(cmd.words, cmd.assignments, _VALUED)
                 if add is None or cmd.words[add] != "add" or any(w.split("=", 1)[0] in _KEEP for w in cmd.words):
                     continue
                 at = cmd.word_span(add)[1]
                 yield Edit(at, at, " --no-cache", "apk add --no-cache: do not keep the package index in the layer")
-
-
-def _sh_stages(dockerfile):
-    """Each stage with its shell-form RUNs that /bin/sh runs: all of them up to a SHELL
-    instruction; none in Windows images, in stages built on a stage with a SHELL, or in
-    files using the backtick escape."""
-    if dockerfile.escape == "`":
-        return
-    for stage in dockerfile.stages:
-        lineage = dockerfile.lineage(stage)
-        if any(_WINDOWS_IMAGE.search(s.image) for s in lineage):
-            continue
-        if any(i.keyword == "SHELL" for s in lineage[1:] for i in s.instructions):
-            continue
-        runs = []
-        for ins in stage.instructions:
-            if ins.keyword == "SHELL":
-                break
-            if ins.keyword == "RUN" and not ins.json:
-                runs.append(ins)
-        yield stage, runs
-
-
-def _cache_mounts(ins) -> list[str]:
-    """The targets of the RUN's `--mount=type=cache` flags."""
-    targets = []
-    for flag in ins.flags:
-        if flag.startswith("--mount="):
-            fields = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
-            fields = {k.strip().lower(): v.strip().strip("'\"") for k, v in fields.items()}
-            if fields.get("type") == "cache":
-                targets.append(fields.get("target") or fields.get("dst") or fields.get("destination") or "")
-    return targets
-
-
-def _covers(target: str, path: str) -> bool:
-    """Whether a mount at `target` holds `path` (a mount on `/var/cache` holds its apk folder)."""
-    target = target.rstrip("/")
-    return path == target or path.startswith(target + "/")
-
-
-def _verb(words: list[str], name: int, valued: frozenset[str]) -> int | None:
-    """Index of the subcommand: the first word after `words[name]` that is neither an option
-    nor the value of one of the `valued` options."""
-    i = name + 1
-    while i < len(words):
-        if not words[i].startswith("-"):
-            return i
-        i += 2 if words[i] in valued else 1
-    return None
-
 
 TRANSFORM = Transform(
     id="DO311",

@@ -49,6 +49,7 @@ import re
 from typing import Iterator
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.runs import sh_runs
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
 APT_PROGRAMS = frozenset({"apt", "apt-get"})
@@ -84,39 +85,6 @@ _RENAMES = {
     "clean": ("clean", "", False),
     "autoclean": ("autoclean", "", False),
 }
-_POSIX_SHELL = re.compile(r"(?:/usr)?(?:/bin/)?(?:ba|da)?sh")
-_WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
-
-
-def sh_runs(dockerfile) -> Iterator[tuple[object, object]]:
-    """(stage, RUN) for each shell-form RUN that a POSIX shell runs: /bin/sh, or a SHELL
-    instruction before it (in its stage or the stages it is built from) that runs sh, bash
-    or dash with `-c`; never in Windows images or files with the backtick escape."""
-    if dockerfile.escape == "`":
-        return
-    for stage in dockerfile.stages:
-        lineage = dockerfile.lineage(stage)
-        if any(_WINDOWS_IMAGE.search(s.image) for s in lineage):
-            continue
-        posix = all(_posix_shell(i) for s in lineage[1:] for i in s.instructions if i.keyword == "SHELL")
-        for ins in stage.instructions:
-            if ins.keyword == "SHELL":
-                posix = _posix_shell(ins)
-            elif ins.keyword == "RUN" and not ins.json and posix:
-                yield stage, ins
-
-
-def _posix_shell(ins) -> bool:
-    """`SHELL ["/bin/bash", "-o", "pipefail", "-c"]` and the like."""
-    argv = ins.arguments if ins.json else []
-    return (
-        len(argv) >= 2
-        and _POSIX_SHELL.fullmatch(argv[0]) is not None
-        and argv[-1] == "-c"
-        and all(re.fullmatch(r"-[eux]+|-o|pipefail|errexit|nounset|xtrace", a) for a in argv[1:-1])
-    )
-
-
 def subcommand(cmd) -> int | None:
     """Index in `cmd.words` of the subcommand of an `apt`/`apt-get` command (`install` in
     `apt-get -o X=y -q install z`); None for other commands, or when a word whose value

@@ -51,7 +51,8 @@ import re
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.transform import SAFE, Transform
-from dockopt.transforms.apt_get_flags import APT_PROGRAMS, sh_runs, verb
+from dockopt.optimizer.runs import mount_targets, sh_runs
+from dockopt.transforms.apt_get_flags import APT_PROGRAMS, verb
 
 CLEANUP = "rm -rf /var/lib/apt/lists/*"
 APT_DIRS = ("/var/lib/apt", "/var/cache/apt")
@@ -86,12 +87,8 @@ def _cleans_already(script: str) -> bool:
 
 def mounts_apt(ins) -> bool:
     """Whether a `--mount` of the RUN holds, or sits inside, apt's lists or cache folder."""
-    for flag in ins.flags:
-        if not flag.startswith("--mount="):
-            continue
-        fields = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
-        fields = {k.strip().lower(): v.strip().strip("'\"") for k, v in fields.items()}
-        target = (fields.get("target") or fields.get("dst") or fields.get("destination") or "").rstrip("/")
+    for target in mount_targets(ins):
+        target = target.rstrip("/")
         if target and any(d == target or d.startswith(target + "/") or target.startswith(d + "/") for d in APT_DIRS):
             return True
     return False

@@ -44,7 +44,8 @@ import re
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.transform import SAFE, Transform
-from dockopt.transforms.apt_get_flags import APT_PROGRAMS, READS_LISTS, sh_runs, verb
+from dockopt.optimizer.runs import sh_runs
+from dockopt.transforms.apt_get_flags import APT_PROGRAMS, READS_LISTS, verb
 from dockopt.transforms.apt_lists_cleanup import mounts_apt
 
 _PASSIVE = frozenset({"LABEL", "EXPOSE", "MAINTAINER", "STOPSIGNAL"})

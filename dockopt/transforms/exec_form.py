@@ -31,6 +31,7 @@ import json
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.runs import WINDOWS_IMAGE
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
 _WORD = re.compile(r"""(?:[A-Za-z0-9_./:=@%+,-]+|'[^']*'|"[^"$`\\!]*")+""")
@@ -39,7 +40,6 @@ _BUILTINS = frozenset(
     "export fc fg fi for function getopts hash if in jobs read readonly return select set "
     "shift source then time times trap type ulimit umask unalias unset until wait while".split()
 )
-_WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
 
 
 def split_plain_words(command: str) -> list[str] | None:
@@ -71,7 +71,7 @@ def fix(dockerfile, context):
     for stage in dockerfile.stages:
         lineage = dockerfile.lineage(stage)
         inherited = [i for s in lineage for i in s.instructions]
-        if any(i.keyword == "SHELL" for i in inherited) or any(_WINDOWS_IMAGE.search(s.image) for s in lineage):
+        if any(i.keyword == "SHELL" for i in inherited) or any(WINDOWS_IMAGE.search(s.image) for s in lineage):
             continue
         has_entrypoint = any(i.keyword == "ENTRYPOINT" for i in inherited)
         has_cmd = any(i.keyword == "CMD" for i in stage.instructions)

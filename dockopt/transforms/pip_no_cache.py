@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.runs import cache_mounts, sh_stages, subcommand
 from dockopt.optimizer.transform import SAFE, Transform
 
 _PIP = re.compile(r"pip\d*(?:\.\d+)*")
@@ -41,13 +42,12 @@ _VALUED = frozenset(
     "--proxy --log --log-file --cache-dir --timeout --retries --exists-action --trusted-host --cert "
     "--client-cert --python --keyring-provider --use-feature --use-deprecated --resume-retries".split()
 )
-_WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
 
 
 def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
 
-    for stage, runs in _sh_stages(dockerfile):
+    for stage, runs in sh_stages(dockerfile):
         before = [i for s in reversed(dockerfile.lineage(stage)[1:]) for i in s.instructions]
         sh = {id(i) for i in runs}
         for ins in stage.instructions:
@@ -79,7 +79,7 @@ def _pip_install(cmd) -> int | None:
         pip += 1
     else:
         return None
-    verb = _verb(words, pip, _VALUED)
+    verb = subcommand(words, pip, _VALUED)
     return verb if verb is not None and words[verb] == "install" else None
 
 
@@ -88,56 +88,11 @@ def _cache_managed(ins, before) -> bool:
     if "PIP_NO_CACHE_DIR" in ins.line or any(i.keyword in ("ENV", "ARG") and "PIP_NO_CACHE_DIR" in i.line for i in before):
         return True
     cache_dir_set = any("PIP_CACHE_DIR" in i.line for i in before)
-    for target in _cache_mounts(ins):
+    for target in cache_mounts(ins):
         target = target.rstrip("/")
         if cache_dir_set or "pip" in target or target.endswith("/.cache") or "/root/.cache/pip".startswith(target + "/"):
             return True
     return False
-
-
-def _sh_stages(dockerfile):
-    """Each stage with its shell-form RUNs that /bin/sh runs: all of them up to a SHELL
-    instruction; none in Windows images, in stages built on a stage with a SHELL, or in
-    files using the backtick escape."""
-    if dockerfile.escape == "`":
-        return
-    for stage in dockerfile.stages:
-        lineage = dockerfile.lineage(stage)
-        if any(_WINDOWS_IMAGE.search(s.image) for s in lineage):
-            continue
-        if any(i.keyword == "SHELL" for s in lineage[1:] for i in s.instructions):
-            continue
-        runs = []
-        for ins in stage.instructions:
-            if ins.keyword == "SHELL":
-                break
-            if ins.keyword == "RUN" and not ins.json:
-                runs.append(ins)
-        yield stage, runs
-
-
-def _cache_mounts(ins) -> list[str]:
-    """The targets of the RUN's `--mount=type=cache` flags."""
-    targets = []
-    for flag in ins.flags:
-        if flag.startswith("--mount="):
-            fields = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
-            fields = {k.strip().lower(): v.strip().strip("'\"") for k, v in fields.items()}
-            if fields.get("type") == "cache":
-                targets.append(fields.get("target") or fields.get("dst") or fields.get("destination") or "")
-    return targets
-
-
-def _verb(words: list[str], name: int, valued: frozenset[str]) -> int | None:
-    """Index of the subcommand: the first word after `words[name]` that is neither an option
-    nor the value of one of the `valued` options."""
-    i = name + 1
-    while i < len(words):
-        if not words[i].startswith("-"):
-            return i
-        i += 2 if words[i] in valued else 1
-    return None
-
 
 TRANSFORM = Transform(
     id="DO312",

@@ -51,6 +51,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.runs import append_point, cache_mounts, covers, descendant_runs, sh_stages, subcommand
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
 _RPM = frozenset({"yum", "dnf", "dnf5", "microdnf"})
@@ -86,18 +87,17 @@ _CACHES = ("/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache
 _NEW_MICRODNF = re.compile(
     r"fedora|(?:ubi|rhel|el|ol|stream)(?:9|[1-9]\d)\b|(?:oraclelinux|rockylinux|almalinux|centos)[^:]*:(?:9|[1-9]\d)\b"
 )
-_WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
 
 
 def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
 
-    for stage, runs in _sh_stages(dockerfile):
+    for stage, runs in sh_stages(dockerfile):
         if not runs:
             continue
         every = [i for i in stage.instructions if i.keyword == "RUN" and not i.json]
         found = [commands(i) for i in every]
-        later = [commands(i) for i in _descendant_runs(dockerfile, stage)]
+        later = [commands(i) for i in descendant_runs(dockerfile, stage)]
         microdnf_safe = _microdnf_takes_yes(dockerfile, stage)
         for n, (ins, cmds) in enumerate(zip(every[: len(runs)], found)):
             for cmd in cmds:
@@ -112,7 +112,7 @@ def _manager(cmd) -> tuple[str, int] | None:
     name = cmd.name.rsplit("/", 1)[-1]
     if name not in _RPM and name != "zypper":
         return None
-    verb = _verb(cmd.words, cmd.assignments, _VALUED["zypper" if name == "zypper" else "rpm"])
+    verb = subcommand(cmd.words, cmd.assignments, _VALUED["zypper" if name == "zypper" else "rpm"])
     return name, -1 if verb is None else verb
 
 
@@ -172,7 +172,7 @@ def _zypper_non_interactive(words: list[str], name: int, verb: int) -> bool:
 
 def _cleanup(dockerfile, ins, cmds, after):
     """`&& <manager> clean all` at the end of a RUN that fetched packages and kept them."""
-    if any(_covers(t, p) for t in _cache_mounts(ins) for p in _CACHES):
+    if any(covers(t, p) for t in cache_mounts(ins) for p in _CACHES):
         return
     needed: dict[str, int] = {}  # manager -> start of its last fetching command
     cleaned: dict[str, int] = {}
@@ -189,7 +189,7 @@ def _cleanup(dockerfile, ins, cmds, after):
     missing = [m for m, at in needed.items() if cleaned.get(m, -1) < at and not _relied_on(m, after)]
     if not missing:
         return
-    point = _append_point(dockerfile, ins, cmds)
+    point = append_point(dockerfile, ins, cmds)
     if point is None:
         return
     at, separator = point
@@ -227,114 +227,12 @@ def _relied_on(name: str, later: list[list]) -> bool:
                 return True
     return False
 
-
-def _append_point(dockerfile, ins, cmds) -> tuple[int, str] | None:
-    """Where a command appended to the RUN goes, and the text joining it: the separator
-    before the last command when the RUN puts one `&&` command per line, else ` && `.
-    A RUN ending with a compound command (`if ...; fi`, a loop, a group) gets it after
-    that; None when the RUN ends otherwise (`&`, a redirection after `done`, heredocs)."""
-    if ins.heredocs or not cmds:
-        return None
-    last = max(cmds, key=lambda c: c.end)
-    source, escape = dockerfile.source, re.escape(dockerfile.escape)
-    end = _tail_end(source, last.end, ins.content_span()[1], escape, closers=bool(last.context))
-    if end is None:
-        return None
-    separator = " && "
-    previous = [c for c in cmds if c.end <= last.start]
-    if end == last.end and last.op == "&&" and previous:
-        before = max(previous, key=lambda c: c.end)
-        between = source[before.end : last.start]
-        if not before.context and re.fullmatch(
-            rf"[ \t]*(?:&&[ \t]*{escape}[ \t]*\r?\n[ \t]*|{escape}[ \t]*\r?\n[ \t]*&&[ \t]*)", between
-        ):
-            separator = between
-    return end, separator
-
-
-def _tail_end(source: str, start: int, stop: int, escape: str, closers: bool) -> int | None:
-    """The end of the RUN's command list, scanning `source[start:stop]` after its last
-    simple command: blanks, `;`, continuations and comments, and (`closers`) the keywords
-    closing the constructs around it. None when anything else follows."""
-    blank = re.compile(rf"(?:[ \t\r\n;]|{escape}[ \t]*\r?\n|(?<![^\s;])#[^\n]*)+")
-    closer = re.compile(r"(?:fi|done|esac|\}|\))(?=[\s;)}]|$)")
-    end, pos = start, start
-    while pos < stop:
-        m = blank.match(source, pos, stop)
-        if m:
-            pos = m.end()
-            continue
-        m = closer.match(source, pos, stop) if closers else None
-        if not m:
-            return None
-        end = pos = m.end()
-    return end
-
-
 def _microdnf_takes_yes(dockerfile, stage) -> bool:
     """The stage's image has a microdnf that accepts `-y` (3.6 and later)."""
     image = dockerfile.lineage(stage)[-1].image.lower()
     if _NEW_MICRODNF.search(image):
         return True
     return bool(re.search(r"microdnf\b[^\n&|;]*\s(?:-y|--assumeyes)\b", dockerfile.source))
-
-
-def _descendant_runs(dockerfile, stage):
-    """The RUNs of the stages built FROM this one."""
-    for other in dockerfile.stages[stage.index + 1 :]:
-        if stage in dockerfile.lineage(other)[1:]:
-            yield from (i for i in other.instructions if i.keyword == "RUN" and not i.json)
-
-
-def _sh_stages(dockerfile):
-    """Each stage with its shell-form RUNs that /bin/sh runs: all of them up to a SHELL
-    instruction; none in Windows images, in stages built on a stage with a SHELL, or in
-    files using the backtick escape."""
-    if dockerfile.escape == "`":
-        return
-    for stage in dockerfile.stages:
-        lineage = dockerfile.lineage(stage)
-        if any(_WINDOWS_IMAGE.search(s.image) for s in lineage):
-            continue
-        if any(i.keyword == "SHELL" for s in lineage[1:] for i in s.instructions):
-            continue
-        runs = []
-        for ins in stage.instructions:
-            if ins.keyword == "SHELL":
-                break
-            if ins.keyword == "RUN" and not ins.json:
-                runs.append(ins)
-        yield stage, runs
-
-
-def _cache_mounts(ins) -> list[str]:
-    """The targets of the RUN's `--mount=type=cache` flags."""
-    targets = []
-    for flag in ins.flags:
-        if flag.startswith("--mount="):
-            fields = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
-            fields = {k.strip().lower(): v.strip().strip("'\"") for k, v in fields.items()}
-            if fields.get("type") == "cache":
-                targets.append(fields.get("target") or fields.get("dst") or fields.get("destination") or "")
-    return targets
-
-
-def _covers(target: str, path: str) -> bool:
-    """Whether a mount at `target` holds `path` (a mount on `/var/cache` holds its dnf folder)."""
-    target = target.rstrip("/")
-    return path == target or path.startswith(target + "/")
-
-
-def _verb(words: list[str], name: int, valued: frozenset[str]) -> int | None:
-    """Index of the subcommand: the first word after `words[name]` that is neither an option
-    nor the value of one of the `valued` options."""
-    i = name + 1
-    while i < len(words):
-        if not words[i].startswith("-"):
-            return i
-        i += 2 if words[i] in valued else 1
-    return None
-
 
 TRANSFORM = Transform(
     id="DO313",

@@ -30,9 +30,9 @@ When it is not safe
 
 from __future__ import annotations
 
-import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.runs import sh_stages
 from dockopt.optimizer.transform import SAFE, Transform
 
 _VALUED_SHORT = frozenset("bcdefgGkKpsuRPZ")
@@ -41,13 +41,12 @@ _VALUED_LONG = frozenset(
     "--uid --root --prefix --selinux-user --selinux-range".split()
 )
 _LOW_UID = 65535
-_WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
 
 
 def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
 
-    for _, runs in _sh_stages(dockerfile):
+    for _, runs in sh_stages(dockerfile):
         for cmd in (c for ins in runs for c in commands(ins)):
             if cmd.name.rsplit("/", 1)[-1] != "useradd":
                 continue
@@ -89,28 +88,6 @@ def _options(words: list[str], name: int) -> tuple[str | None, bool]:
                     break
         i += 1
     return uid, no_log
-
-
-def _sh_stages(dockerfile):
-    """Each stage with its shell-form RUNs that /bin/sh runs: all of them up to a SHELL
-    instruction; none in Windows images, in stages built on a stage with a SHELL, or in
-    files using the backtick escape."""
-    if dockerfile.escape == "`":
-        return
-    for stage in dockerfile.stages:
-        lineage = dockerfile.lineage(stage)
-        if any(_WINDOWS_IMAGE.search(s.image) for s in lineage):
-            continue
-        if any(i.keyword == "SHELL" for s in lineage[1:] for i in s.instructions):
-            continue
-        runs = []
-        for ins in stage.instructions:
-            if ins.keyword == "SHELL":
-                break
-            if ins.keyword == "RUN" and not ins.json:
-                runs.append(ins)
-        yield stage, runs
-
 
 TRANSFORM = Transform(
     id="DO316",

@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.runs import sh_stages
 from dockopt.optimizer.transform import SAFE, Transform
 
 _REPORTING = frozenset({"--quiet", "--no-verbose", "--progress", "--output-file", "--append-output"})
@@ -51,13 +52,12 @@ _GNU_IMAGE = re.compile(
     re.IGNORECASE,
 )
 _GNU_MANAGERS = frozenset({"apt-get", "apt", "yum", "dnf", "microdnf", "zypper"})
-_WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
 
 
 def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
 
-    for stage, runs in _sh_stages(dockerfile):
+    for stage, runs in sh_stages(dockerfile):
         wgets = [c for i in runs for c in commands(i) if c.name.rsplit("/", 1)[-1] == "wget" and not _reports(c)]
         if not wgets:
             continue
@@ -104,28 +104,6 @@ def _gnu_wget(dockerfile, stage) -> bool:
 
     runs = [i for s in lineage for i in s.instructions if i.keyword == "RUN" and not i.json]
     return any(c.name.rsplit("/", 1)[-1] in _GNU_MANAGERS for i in runs for c in commands(i))
-
-
-def _sh_stages(dockerfile):
-    """Each stage with its shell-form RUNs that /bin/sh runs: all of them up to a SHELL
-    instruction; none in Windows images, in stages built on a stage with a SHELL, or in
-    files using the backtick escape."""
-    if dockerfile.escape == "`":
-        return
-    for stage in dockerfile.stages:
-        lineage = dockerfile.lineage(stage)
-        if any(_WINDOWS_IMAGE.search(s.image) for s in lineage):
-            continue
-        if any(i.keyword == "SHELL" for s in lineage[1:] for i in s.instructions):
-            continue
-        runs = []
-        for ins in stage.instructions:
-            if ins.keyword == "SHELL":
-                break
-            if ins.keyword == "RUN" and not ins.json:
-                runs.append(ins)
-        yield stage, runs
-
 
 TRANSFORM = Transform(
     id="DO315",

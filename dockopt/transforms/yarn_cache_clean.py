@@ -45,6 +45,7 @@ import json
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.runs import append_point, cache_mounts, descendant_runs, sh_stages, subcommand
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
 _YARN = frozenset({"yarn", "yarnpkg"})
@@ -60,7 +61,6 @@ _CACHES = ("/usr/local/share/.cache/yarn", "/root/.cache/yarn")
 _INFO = frozenset({"--version", "-v", "--help", "-h"})
 _FETCHERS = frozenset({"git", "go", "curl", "wget", "svn", "hg"})
 _READS_CACHE = frozenset({"--offline", "--prefer-offline"})
-_WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
 
 
 def fix(dockerfile, context):
@@ -69,12 +69,12 @@ def fix(dockerfile, context):
     if _BERRY_SIGNS.search(dockerfile.source) or _berry_in_context(context):
         return
     cache_folder_set = "YARN_CACHE_FOLDER" in dockerfile.source
-    for stage, runs in _sh_stages(dockerfile):
+    for stage, runs in sh_stages(dockerfile):
         if not runs or _cache_copied(dockerfile, stage):
             continue
         every = [i for i in stage.instructions if i.keyword == "RUN" and not i.json]
         found = [commands(i) for i in every]
-        later = [commands(i) for i in _descendant_runs(dockerfile, stage)]
+        later = [commands(i) for i in descendant_runs(dockerfile, stage)]
         for n, (ins, cmds) in enumerate(zip(every[: len(runs)], found)):
             if _cache_managed(ins, cmds, cache_folder_set):
                 continue
@@ -89,7 +89,7 @@ def fix(dockerfile, context):
                 continue
             if any(_reads_cache(c) for cs in found[n + 1 :] + later for c in cs):
                 continue
-            point = _append_point(dockerfile, ins, cmds)
+            point = append_point(dockerfile, ins, cmds)
             if point is None:
                 continue
             at, separator = point
@@ -104,7 +104,7 @@ def _kind(cmd) -> str | None:
     if not cmd.name or cmd.name.rsplit("/", 1)[-1] not in _YARN:
         return None
     words = cmd.words
-    verb = _verb(words, cmd.assignments, _VALUED)
+    verb = subcommand(words, cmd.assignments, _VALUED)
     if verb is None and _INFO & set(words):
         return "other"
     if verb is None or words[verb] == "install":
@@ -119,7 +119,7 @@ def _cache_managed(ins, cmds, cache_folder_set: bool) -> bool:
     an install with a cache folder of its own."""
     if any(_kind(c) == "install" and any(w.split("=", 1)[0] in _VALUED and "cache" in w for w in c.words) for c in cmds):
         return True
-    for target in _cache_mounts(ins):
+    for target in cache_mounts(ins):
         target = target.rstrip("/")
         if "yarn" in target or target.endswith("/.cache") or cache_folder_set:
             return True
@@ -177,101 +177,6 @@ def _cache_copied(dockerfile, stage) -> bool:
             if any("yarn" in a and "cache" in a for a in ins.arguments[:-1]):
                 return True
     return False
-
-
-def _append_point(dockerfile, ins, cmds) -> tuple[int, str] | None:
-    """Where a command appended to the RUN goes, and the text joining it: the separator
-    before the last command when the RUN puts one `&&` command per line, else ` && `.
-    A RUN ending with a compound command (`if ...; fi`, a loop, a group) gets it after
-    that; None when the RUN ends otherwise (`&`, a redirection after `done`, heredocs)."""
-    if ins.heredocs or not cmds:
-        return None
-    last = max(cmds, key=lambda c: c.end)
-    source, escape = dockerfile.source, re.escape(dockerfile.escape)
-    end = _tail_end(source, last.end, ins.content_span()[1], escape, closers=bool(last.context))
-    if end is None:
-        return None
-    separator = " && "
-    previous = [c for c in cmds if c.end <= last.start]
-    if end == last.end and last.op == "&&" and previous:
-        before = max(previous, key=lambda c: c.end)
-        between = source[before.end : last.start]
-        if not before.context and re.fullmatch(
-            rf"[ \t]*(?:&&[ \t]*{escape}[ \t]*\r?\n[ \t]*|{escape}[ \t]*\r?\n[ \t]*&&[ \t]*)", between
-        ):
-            separator = between
-    return end, separator
-
-
-def _tail_end(source: str, start: int, stop: int, escape: str, closers: bool) -> int | None:
-    """The end of the RUN's command list, scanning `source[start:stop]` after its last
-    simple command: blanks, `;`, continuations and comments, and (`closers`) the keywords
-    closing the constructs around it. None when anything else follows."""
-    blank = re.compile(rf"(?:[ \t\r\n;]|{escape}[ \t]*\r?\n|(?<![^\s;])#[^\n]*)+")
-    closer = re.compile(r"(?:fi|done|esac|\}|\))(?=[\s;)}]|$)")
-    end, pos = start, start
-    while pos < stop:
-        m = blank.match(source, pos, stop)
-        if m:
-            pos = m.end()
-            continue
-        m = closer.match(source, pos, stop) if closers else None
-        if not m:
-            return None
-        end = pos = m.end()
-    return end
-
-
-def _descendant_runs(dockerfile, stage):
-    """The RUNs of the stages built FROM this one."""
-    for other in dockerfile.stages[stage.index + 1 :]:
-        if stage in dockerfile.lineage(other)[1:]:
-            yield from (i for i in other.instructions if i.keyword == "RUN" and not i.json)
-
-
-def _sh_stages(dockerfile):
-    """Each stage with its shell-form RUNs that /bin/sh runs: all of them up to a SHELL
-    instruction; none in Windows images, in stages built on a stage with a SHELL, or in
-    files using the backtick escape."""
-    if dockerfile.escape == "`":
-        return
-    for stage in dockerfile.stages:
-        lineage = dockerfile.lineage(stage)
-        if any(_WINDOWS_IMAGE.search(s.image) for s in lineage):
-            continue
-        if any(i.keyword == "SHELL" for s in lineage[1:] for i in s.instructions):
-            continue
-        runs = []
-        for ins in stage.instructions:
-            if ins.keyword == "SHELL":
-                break
-            if ins.keyword == "RUN" and not ins.json:
-                runs.append(ins)
-        yield stage, runs
-
-
-def _cache_mounts(ins) -> list[str]:
-    """The targets of the RUN's `--mount=type=cache` flags."""
-    targets = []
-    for flag in ins.flags:
-        if flag.startswith("--mount="):
-            fields = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
-            fields = {k.strip().lower(): v.strip().strip("'\"") for k, v in fields.items()}
-            if fields.get("type") == "cache":
-                targets.append(fields.get("target") or fields.get("dst") or fields.get("destination") or "")
-    return targets
-
-
-def _verb(words: list[str], name: int, valued: frozenset[str]) -> int | None:
-    """Index of the subcommand: the first word after `words[name]` that is neither an option
-    nor the value of one of the `valued` options."""
-    i = name + 1
-    while i < len(words):
-        if not words[i].startswith("-"):
-            return i
-        i += 2 if words[i] in valued else 1
-    return None
-
 
 TRANSFORM = Transform(
     id="DO314",

@@ -1,0 +1,144 @@
+"""Which RUN instructions a POSIX shell runs, and the facts about them every hygiene rewrite needs.
+
+The package-manager transforms (apt, apk, pip, rpm, yarn, wget, useradd) and the checks all
+edit or read shell scripts, so each must first know that a POSIX shell runs the RUN: the
+default `/bin/sh -c`, or a SHELL instruction naming sh, bash, dash, ash, zsh or ksh with
+`-c` (`SHELL ["/bin/bash", "-o", "pipefail", "-c"]` keeps the rewrites applying). Windows
+images, a non-POSIX SHELL (`pwsh`, `cmd`) and files using the backtick escape are left out.
+Beside that: the targets of a RUN's cache mounts, the subcommand of a command past its
+options, and where a command can be appended to a script.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
+_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"})
+
+
+def posix_shell(shell) -> bool:
+    """Whether a SHELL instruction runs its scripts with a POSIX shell: `["/bin/bash", "-o",
+    "pipefail", "-c"]`, `["/bin/ash", "-eo", "pipefail", "-c"]`, `["sh", "-exc"]`."""
+    argv = shell.arguments if shell.json else []
+    return (
+        len(argv) >= 2
+        and argv[0].rsplit("/", 1)[-1] in _POSIX_SHELLS
+        and re.fullmatch(r"-[a-zA-Z]*c", argv[-1]) is not None
+    )
+
+
+def sh_stages(dockerfile) -> Iterator[tuple[object, list]]:
+    """Each stage with its shell-form RUNs that a POSIX shell runs: the default shell, or
+    a SHELL instruction before the RUN (in its stage or a stage it is built from) that
+    `posix_shell` accepts. No stage of a Windows image, none in backtick-escape files."""
+    if dockerfile.escape == "`":
+        return
+    for stage in dockerfile.stages:
+        lineage = dockerfile.lineage(stage)
+        if any(WINDOWS_IMAGE.search(s.image) for s in lineage):
+            continue
+        posix = True
+        for ancestor in reversed(lineage[1:]):
+            for ins in ancestor.instructions:
+                if ins.keyword == "SHELL":
+                    posix = posix_shell(ins)
+        runs = []
+        for ins in stage.instructions:
+            if ins.keyword == "SHELL":
+                posix = posix_shell(ins)
+            elif ins.keyword == "RUN" and not ins.json and posix:
+                runs.append(ins)
+        yield stage, runs
+
+
+def sh_runs(dockerfile) -> Iterator[tuple[object, object]]:
+    """(stage, RUN) for each shell-form RUN that a POSIX shell runs (see `sh_stages`)."""
+    for stage, runs in sh_stages(dockerfile):
+        for ins in runs:
+            yield stage, ins
+
+
+def descendant_runs(dockerfile, stage):
+    """The shell-form RUNs of the stages built FROM this one."""
+    for other in dockerfile.stages[stage.index + 1 :]:
+        if stage in dockerfile.lineage(other)[1:]:
+            yield from (i for i in other.instructions if i.keyword == "RUN" and not i.json)
+
+
+def mount_targets(ins, kind: str | None = None) -> list[str]:
+    """The targets of the RUN's `--mount` flags, only those of type `kind` when given."""
+    targets = []
+    for flag in ins.flags:
+        if flag.startswith("--mount="):
+            fields = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+            fields = {k.strip().lower(): v.strip().strip("'\"") for k, v in fields.items()}
+            if kind is None or fields.get("type") == kind:
+                targets.append(fields.get("target") or fields.get("dst") or fields.get("destination") or "")
+    return targets
+
+
+def cache_mounts(ins) -> list[str]:
+    """The targets of the RUN's `--mount=type=cache` flags."""
+    return mount_targets(ins, "cache")
+
+
+def covers(target: str, path: str) -> bool:
+    """Whether a mount at `target` holds `path` (a mount on `/var/cache` holds its apk folder)."""
+    target = target.rstrip("/")
+    return path == target or path.startswith(target + "/")
+
+
+def subcommand(words: list[str], name: int, valued: frozenset[str]) -> int | None:
+    """Index of the subcommand: the first word after `words[name]` that is neither an option
+    nor the value of one of the `valued` options."""
+    i = name + 1
+    while i < len(words):
+        if not words[i].startswith("-"):
+            return i
+        i += 2 if words[i] in valued else 1
+    return None
+
+
+def append_point(dockerfile, ins, cmds) -> tuple[int, str] | None:
+    """Where a command appended to the RUN goes, and the text joining it: the separator
+    before the last command when the RUN puts one `&&` command per line, else ` && `.
+    A RUN ending with a compound command (`if ...; fi`, a loop, a group) gets it after
+    that; None when the RUN ends otherwise (`&`, a redirection after `done`, heredocs)."""
+    if ins.heredocs or not cmds:
+        return None
+    last = max(cmds, key=lambda c: c.end)
+    source, escape = dockerfile.source, re.escape(dockerfile.escape)
+    end = _tail_end(source, last.end, ins.content_span()[1], escape, closers=bool(last.context))
+    if end is None:
+        return None
+    separator = " && "
+    previous = [c for c in cmds if c.end <= last.start]
+    if end == last.end and last.op == "&&" and previous:
+        before = max(previous, key=lambda c: c.end)
+        between = source[before.end : last.start]
+        if not before.context and re.fullmatch(
+            rf"[ \t]*(?:&&[ \t]*{escape}[ \t]*\r?\n[ \t]*|{escape}[ \t]*\r?\n[ \t]*&&[ \t]*)", between
+        ):
+            separator = between
+    return end, separator
+
+
+def _tail_end(source: str, start: int, stop: int, escape: str, closers: bool) -> int | None:
+    """The end of the RUN's command list, scanning `source[start:stop]` after its last
+    simple command: blanks, `;`, continuations and comments, and (`closers`) the keywords
+    closing the constructs around it. None when anything else follows."""
+    blank = re.compile(rf"(?:[ \t\r\n;]|{escape}[ \t]*\r?\n|(?<![^\s;])#[^\n]*)+")
+    closer = re.compile(r"(?:fi|done|esac|\}|\))(?=[\s;)}]|$)")
+    end, pos = start, start
+    while pos < stop:
+        m = blank.match(source, pos, stop)
+        if m:
+            pos = m.end()
+            continue
+        m = closer.match(source, pos, stop) if closers else None
+        if not m:
+            return None
+        end = pos = m.end()
+    return end
