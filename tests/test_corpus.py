@@ -80,20 +80,38 @@ def _hadolint(binary: str, text: str) -> Counter:
     return Counter(finding["code"] for finding in json.loads(run.stdout or b"[]"))
 
 
-def test_hadolint_finds_nothing_new(corpus_dir: Path, hadolint: str) -> None:
-    changed = []
+# The hadolint rules that have a mechanical fix (issue 4's list): after `dockopt fix` the
+# corpus must have at least DROP_AT_LEAST fewer of them. It only ever goes up as transforms
+# land (the goal is 0.90; see the note of the issue for the per-rule table).
+FIXABLE = frozenset(
+    "DL3003 DL3006 DL3007 DL3009 DL3014 DL3015 DL3019 DL3020 DL3021 DL3022 DL3025 DL3027 DL3030 DL3032 DL3034 "
+    "DL3036 DL3038 DL3040 DL3042 DL3046 DL3047 DL3059 DL3060 DL4000 DL4003 DL4004 DL4006".split()
+)
+DROP_AT_LEAST = 0.39
+
+
+@lru_cache(maxsize=None)
+def _linted(corpus_dir: Path, hadolint: str) -> list[tuple[str, Counter, Counter]]:
+    """(file name, hadolint's findings before, after) for every file dockopt reads; the
+    after side is linted only where the file changed."""
+    files = []
     for path in sorted(p for p in corpus_dir.iterdir() if p.is_file()):
         result = _run(path)
-        if isinstance(result, Result) and result.changed:
-            changed.append((path.name, result.source, result.output))
-    assert changed, "the pipeline changed no corpus file: nothing to compare"
-
+        if isinstance(result, Result):
+            files.append((path.name, result.source, result.output if result.changed else None))
     with ThreadPoolExecutor(max_workers=8) as pool:
-        before = list(pool.map(lambda c: _hadolint(hadolint, c[1]), changed))
-        after = list(pool.map(lambda c: _hadolint(hadolint, c[2]), changed))
+        before = list(pool.map(lambda f: _hadolint(hadolint, f[1]), files))
+        after = list(pool.map(lambda f: None if f[2] is None else _hadolint(hadolint, f[2]), files))
+    return [(name, old, old if new is None else new) for (name, _, _), old, new in zip(files, before, after)]
+
+
+def test_hadolint_finds_nothing_new(corpus_dir: Path, hadolint: str) -> None:
+    linted = _linted(corpus_dir, hadolint)
+    assert any(old != new for _, old, new in linted), "the pipeline changed no corpus file: nothing to compare"
 
     total_before, total_after, files_by_rule = Counter(), Counter(), {}
-    for (name, _, _), old, new in zip(changed, before, after):
+    for name, old, new in linted:
+        new = Counter(new)
         for fixed, uncovered in UNCOVERS.items():
             inherited = max(0, old[fixed] - new[fixed])
             for rule in uncovered:
@@ -112,3 +130,17 @@ def test_hadolint_finds_nothing_new(corpus_dir: Path, hadolint: str) -> None:
     }
     assert worse == {}
     assert sum(total_after.values()) < sum(total_before.values())
+
+
+def test_hadolint_fixable_findings_drop(corpus_dir: Path, hadolint: str) -> None:
+    """Run with `-s` to see the per-rule table."""
+    before, after = Counter(), Counter()
+    for _, old, new in _linted(corpus_dir, hadolint):
+        before.update({rule: n for rule, n in old.items() if rule in FIXABLE})
+        after.update({rule: n for rule, n in new.items() if rule in FIXABLE})
+    rows = [f"| {rule} | {before[rule]} | {after[rule]} |" for rule in sorted(FIXABLE)]
+    drop = 1 - sum(after.values()) / sum(before.values())
+    table = "\n".join(["| rule | before | after |", "|---|---|---|", *rows,
+                       f"| total | {sum(before.values())} | {sum(after.values())} ({drop:.1%} fewer) |"])
+    print("\n" + table)
+    assert drop >= DROP_AT_LEAST, table

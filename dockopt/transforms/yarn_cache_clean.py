@@ -66,8 +66,8 @@ _READS_CACHE = frozenset({"--offline", "--prefer-offline"})
 def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
 
-    if _BERRY_SIGNS.search(dockerfile.source) or _berry_in_context(context):
-        return
+    if "yarn" not in dockerfile.source or _BERRY_SIGNS.search(dockerfile.source) or _berry_in_context(context):
+        return  # the context is searched only for files that run yarn
     cache_folder_set = "YARN_CACHE_FOLDER" in dockerfile.source
     for stage, runs in sh_stages(dockerfile):
         if not runs or _cache_copied(dockerfile, stage):
