@@ -59,6 +59,7 @@ def fix(
     select: Optional[str] = typer.Option(None, "--select", help=_SELECT_HELP),
     ignore: Optional[str] = typer.Option(None, "--ignore", help=_IGNORE_HELP),
     context: Optional[str] = typer.Option(None, "--context", help="Build context folder (default: the Dockerfile's)."),
+    cache_mounts: bool = typer.Option(False, "--cache-mounts", help="Keep package caches in BuildKit cache mounts (DO320) instead of deleting them."),
     color: str = typer.Option("auto", "--color", help="Colour the diff: auto, always or never."),
 ) -> None:
     """Rewrite Dockerfiles in place, or show (--diff) or test (--check) what would change."""
@@ -67,7 +68,7 @@ def fix(
 
     if color not in ("auto", "always", "never"):
         _fail("--color must be auto, always or never")
-    settings = _Settings(select, ignore, safe, review, with_checks=False, noun="transform")
+    settings = _Settings(select, ignore, safe, review, with_checks=False, noun="transform", cache_mounts=cache_mounts)
     if context is not None and not os.path.isdir(context):
         _fail(f"--context {context}: not a folder")
     targets = list(runner.discover(paths or ["."]))
@@ -106,6 +107,7 @@ def check(
     select: Optional[str] = typer.Option(None, "--select", help=_SELECT_HELP),
     ignore: Optional[str] = typer.Option(None, "--ignore", help=_IGNORE_HELP),
     context: Optional[str] = typer.Option(None, "--context", help="Build context folder (default: the Dockerfile's)."),
+    cache_mounts: bool = typer.Option(False, "--cache-mounts", help="Keep package caches in BuildKit cache mounts (DO320) instead of deleting them."),
 ) -> None:
     """Report problems without rewriting: what `fix` would change, and what it cannot fix."""
     from dockopt.optimizer import findings, runner
@@ -115,7 +117,7 @@ def check(
         _fail("--format must be text, json or sarif")
     if severity not in findings.SEVERITIES:
         _fail("--severity must be error, warning, info or style")
-    settings = _Settings(select, ignore, safe, review, with_checks=True, noun="transform or check")
+    settings = _Settings(select, ignore, safe, review, with_checks=True, noun="transform or check", cache_mounts=cache_mounts)
     if context is not None and not os.path.isdir(context):
         _fail(f"--context {context}: not a folder")
     targets = list(runner.discover(paths or ["."]))
@@ -157,13 +159,14 @@ def check(
 class _Settings:
     """The rules and safety for each Dockerfile: its configuration, then the flags."""
 
-    def __init__(self, select, ignore, safe: bool, review: bool, with_checks: bool, noun: str):
+    def __init__(self, select, ignore, safe: bool, review: bool, with_checks: bool, noun: str, cache_mounts: bool = False):
         from dockopt.optimizer.config import Configs, UnknownRule, choose_rules
 
         if safe and review:
             _fail("--safe and --review cannot be used together")
         self.select, self.ignore = _ids(select), _ids(ignore)
         self.review = False if safe else True if review else None
+        self.cache_mounts = True if cache_mounts else None
         self.with_checks, self.noun = with_checks, noun
         self.configs = Configs()
         self.chosen: dict = {}
@@ -181,9 +184,11 @@ class _Settings:
         except ConfigError as exc:
             _fail(str(exc))
         if config.path not in self.chosen:
-            merged = config.override(self.select, self.ignore, self.review)
+            merged = config.override(self.select, self.ignore, self.review, self.cache_mounts)
             try:
-                transforms, checks = choose_rules(merged.select, merged.ignore, self.with_checks, self.noun)
+                transforms, checks = choose_rules(
+                    merged.select, merged.ignore, self.with_checks, self.noun, merged.switched_on
+                )
             except UnknownRule as exc:
                 _fail(f"{config.path}: {exc}")
             self.chosen[config.path] = (transforms, checks, not merged.review)
@@ -192,7 +197,7 @@ class _Settings:
 
 def _all_rules() -> list:
     from dockopt.checks import ALL as CHECKS
-    from dockopt.transforms import ALL as TRANSFORMS
+    from dockopt.transforms import REGISTRY as TRANSFORMS
 
     return [*TRANSFORMS, *CHECKS]
 

@@ -42,6 +42,7 @@ from dockopt.optimizer.findings import (
 from dockopt.optimizer.pipeline import optimize
 from dockopt.optimizer.transform import Transform
 from dockopt.transforms import ALL as TRANSFORMS
+from dockopt.transforms import REGISTRY
 
 SCHEMA = json.loads((Path(dockopt.checks.__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
 MODULES = sorted(m.name for m in pkgutil.iter_modules(dockopt.checks.__path__) if not m.name.startswith("_"))
@@ -72,8 +73,8 @@ def test_every_check_module_is_registered() -> None:
 
 
 def test_ids_and_names_are_unique_well_formed_and_apart_from_the_transforms() -> None:
-    ids = [r.id for r in (*TRANSFORMS, *CHECKS)]
-    names = [r.name for r in (*TRANSFORMS, *CHECKS)]
+    ids = [r.id for r in (*REGISTRY, *CHECKS)]
+    names = [r.name for r in (*REGISTRY, *CHECKS)]
     assert len(set(ids)) == len(ids) and len(set(names)) == len(names)
     for c in CHECKS:
         assert re.fullmatch(r"DO5\d\d", c.id), c.id
@@ -655,8 +656,8 @@ def test_fix_check_loads_neither_the_checks_nor_a_toml_parser(project: Path) -> 
 
 def test_rules_lists_transforms_then_checks(project: Path) -> None:
     lines = dockopt("rules", cwd=project).stdout.decode().splitlines()
-    assert [line.split()[0] for line in lines] == [r.id for r in (*TRANSFORMS, *CHECKS)]
-    for line, check in zip(lines[len(TRANSFORMS) :], CHECKS):
+    assert [line.split()[0] for line in lines] == [r.id for r in (*REGISTRY, *CHECKS)]
+    for line, check in zip(lines[len(REGISTRY) :], CHECKS):
         assert line.split()[1:3] == [check.severity, check.name] and line.endswith(check.title)
 
 

@@ -333,12 +333,13 @@ def test_a_symlinked_dockerfile_stays_a_symlink(tmp_path: Path) -> None:
 
 def test_rules_lists_every_transform_then_every_check(tmp_path: Path) -> None:
     from dockopt.checks import ALL as CHECKS
+    from dockopt.transforms import REGISTRY
 
     run = dockopt("rules", cwd=tmp_path)
     assert run.returncode == 0
     lines = run.stdout.decode().splitlines()
-    assert [line.split()[0] for line in lines] == [t.id for t in ALL] + [c.id for c in CHECKS]
-    for line, t in zip(lines, ALL):
+    assert [line.split()[0] for line in lines] == [t.id for t in REGISTRY] + [c.id for c in CHECKS]
+    for line, t in zip(lines, REGISTRY):
         assert t.safety in line.split() and t.name in line.split()
 
 

@@ -228,3 +228,22 @@ def test_a_bad_configuration_anywhere_stops_the_run_before_any_change(repo: Path
     run = dockopt("fix", ".", cwd=repo)
     assert run.returncode == 2 and b"b/.dockopt.toml: review must be true or false" in run.stderr
     assert first.read_text() == SAMPLE
+
+
+CACHED = "FROM python:3.12-slim\nRUN pip install --no-cache-dir flask\n"
+
+
+def test_cache_mounts_from_the_configuration_or_the_flag(repo: Path) -> None:
+    from dockopt.transforms import choose
+
+    path = write(repo / "Dockerfile", CACHED)
+    with_mounts = optimize(CACHED, choose(switched_on=("cache-mounts",))).output
+    assert "--mount=type=cache,target=/root/.cache/pip" in with_mounts and "--no-cache-dir" not in with_mounts
+    assert dockopt("fix", "Dockerfile", cwd=repo).returncode == 0
+    assert path.read_text() == CACHED, "off by default"
+    assert dockopt("fix", "--cache-mounts", "Dockerfile", cwd=repo).returncode == 0
+    assert path.read_text() == with_mounts
+    path.write_text(CACHED)
+    write(repo / ".dockopt.toml", "cache-mounts = true\n")
+    assert dockopt("fix", "Dockerfile", cwd=repo).returncode == 0
+    assert path.read_text() == with_mounts

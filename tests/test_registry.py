@@ -17,7 +17,7 @@ import pytest
 
 import dockopt.transforms
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
-from dockopt.transforms import ALL, UnknownTransform, by_id, choose
+from dockopt.transforms import ALL, REGISTRY, UnknownTransform, by_id, choose
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules(dockopt.transforms.__path__) if not m.name.startswith("_"))
 SECTIONS = ("What it does", "Why", "Example", "When it is not safe")
@@ -32,22 +32,22 @@ def test_every_transform_module_is_registered(name: str) -> None:
     module = importlib.import_module(f"dockopt.transforms.{name}")
     transform = getattr(module, "TRANSFORM", None)
     assert isinstance(transform, Transform), f"dockopt/transforms/{name}.py declares no TRANSFORM"
-    assert transform in ALL, f"dockopt/transforms/{name}.py is missing from dockopt.transforms.ALL"
+    assert transform in REGISTRY, f"dockopt/transforms/{name}.py is missing from dockopt.transforms.ALL or OPT_IN"
     assert transform.doc == module.__doc__, "the documentation is the module docstring"
 
 
 def test_every_registered_transform_has_its_own_module() -> None:
-    modules = {t.fix.__module__ for t in ALL}
+    modules = {t.fix.__module__ for t in REGISTRY}
     assert modules == {f"dockopt.transforms.{name}" for name in MODULES}
-    assert len(modules) == len(ALL)
+    assert len(modules) == len(REGISTRY)
 
 
 def test_ids_and_names_are_unique_and_well_formed() -> None:
-    ids = [t.id for t in ALL]
-    names = [t.name for t in ALL]
+    ids = [t.id for t in REGISTRY]
+    names = [t.name for t in REGISTRY]
     assert len(set(ids)) == len(ids)
     assert len(set(names)) == len(names)
-    for t in ALL:
+    for t in REGISTRY:
         assert re.fullmatch(r"DO\d{3}", t.id), t.id
         assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", t.name), t.name
         assert t.safety in (SAFE, REVIEW)
@@ -56,7 +56,7 @@ def test_ids_and_names_are_unique_and_well_formed() -> None:
         assert callable(t.fix)
 
 
-@pytest.mark.parametrize("transform", ALL, ids=[t.id for t in ALL])
+@pytest.mark.parametrize("transform", REGISTRY, ids=[t.id for t in REGISTRY])
 def test_documentation_has_every_section(transform: Transform) -> None:
     doc = transform.doc or ""
     assert doc.splitlines()[0].startswith(f"{transform.id} {transform.name}:"), "first line: `ID name: summary`"
@@ -70,7 +70,7 @@ def test_documentation_has_every_section(transform: Transform) -> None:
     assert positions == sorted(positions), f"{transform.id}: sections out of order"
 
 
-@pytest.mark.parametrize("transform", ALL, ids=[t.id for t in ALL])
+@pytest.mark.parametrize("transform", REGISTRY, ids=[t.id for t in REGISTRY])
 def test_lookup_by_id_or_name(transform: Transform) -> None:
     assert by_id(transform.id) is transform
     assert by_id(transform.id.lower()) is transform
@@ -91,7 +91,7 @@ def test_choose_keeps_the_pipeline_order() -> None:
     assert choose(reversed_ids) == list(ALL)
 
 
-@pytest.mark.parametrize("transform", ALL, ids=[t.id for t in ALL])
+@pytest.mark.parametrize("transform", REGISTRY, ids=[t.id for t in REGISTRY])
 def test_explain_prints_the_documentation(transform: Transform) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "dockopt", "explain", transform.id], capture_output=True, text=True, timeout=120
@@ -99,3 +99,13 @@ def test_explain_prints_the_documentation(transform: Transform) -> None:
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(f"{transform.id} {transform.name} ({transform.safety})")
     assert transform.doc.strip() in run.stdout
+
+
+def test_opt_in_transforms_run_only_when_switched_on_or_selected() -> None:
+    cache_mounts = by_id("cache-mounts")
+    assert cache_mounts.opt_in and cache_mounts not in ALL and cache_mounts in REGISTRY
+    assert cache_mounts not in choose()
+    switched = choose(switched_on=("cache-mounts",))
+    assert cache_mounts in switched
+    assert not {t.id for t in switched} & set(cache_mounts.replaces), "the rewrites it replaces do not run beside it"
+    assert choose(["DO320"]) == [cache_mounts]

@@ -12,8 +12,8 @@ repeating flags in every script, editor and CI job:
 
 `select` and `ignore` name transforms and checks alike (`choose_rules` turns them into
 the rules to run); `dockopt fix` skips the checks' ids and `dockopt check` reports both.
-`base-flavour` and `cache-mounts` are read, checked and passed on in `Config`, but no
-transform uses them yet.
+`cache-mounts` switches on the opt-in DO320 cache-mounts (like `--cache-mounts`);
+`base-flavour` is read, checked and passed on in `Config`, but no transform uses it yet.
 
 Where it is found: walking up from the Dockerfile's folder (the current folder for
 standard input), the first folder with a `.dockopt.toml`, or with a `pyproject.toml` that
@@ -59,11 +59,20 @@ class Config:
     ignore: tuple[str, ...] = ()
     review: bool = True
     base_flavour: str | None = None  # read and passed on; no transform uses it yet
-    cache_mounts: bool | None = None  # read and passed on; no transform uses it yet
+    cache_mounts: bool | None = None  # switches on DO320 cache-mounts
     path: str | None = None  # the file it was read from; None: the defaults
 
+    @property
+    def switched_on(self) -> tuple[str, ...]:
+        """The opt-in transforms this configuration turns on."""
+        return ("cache-mounts",) if self.cache_mounts else ()
+
     def override(
-        self, select: list[str] | None = None, ignore: list[str] | None = None, review: bool | None = None
+        self,
+        select: list[str] | None = None,
+        ignore: list[str] | None = None,
+        review: bool | None = None,
+        cache_mounts: bool | None = None,
     ) -> Config:
         """The command line's flags over the file's values (None or empty: not given).
         `--select` starts afresh: the file's ignore list goes too, so the rules named
@@ -75,6 +84,8 @@ class Config:
             changes["ignore"] = tuple(ignore)
         if review is not None:
             changes["review"] = review
+        if cache_mounts is not None:
+            changes["cache_mounts"] = cache_mounts
         return replace(self, **changes) if changes else self
 
 
@@ -141,12 +152,19 @@ class UnknownRule(ValueError):
 
 
 def choose_rules(
-    select: Sequence[str] | None, ignore: Sequence[str] | None, with_checks: bool = True, noun: str = "transform or check"
+    select: Sequence[str] | None,
+    ignore: Sequence[str] | None,
+    with_checks: bool = True,
+    noun: str = "transform or check",
+    switched_on: Sequence[str] = (),
 ) -> tuple[list, list]:
     """The transforms and checks that `select` and `ignore` (ids or names) leave, in
-    registry order. The checks are imported only when wanted or when a key names no
-    transform, so `dockopt fix` does not load them."""
-    from dockopt.transforms import ALL as TRANSFORMS
+    registry order; opt-in transforms run when selected or `switched_on`. The checks are
+    imported only when wanted or when a key names no transform, so `dockopt fix` does not
+    load them."""
+    from dockopt.transforms import ALL as DEFAULT
+    from dockopt.transforms import REGISTRY as TRANSFORMS
+    from dockopt.transforms import without_replaced
 
     by_key = {k: t for t in TRANSFORMS for k in (t.id, t.name.upper())}
     keys = [k.upper() for k in (*(select or ()), *(ignore or ()))]
@@ -159,11 +177,13 @@ def choose_rules(
             raise UnknownRule(f"unknown {noun} {key!r}; `dockopt rules` lists them")
     chosen = {id(by_key[k.upper()]) for k in select} if select else None
     dropped = {id(by_key[k.upper()]) for k in ignore or ()}
+    default = {id(t) for t in DEFAULT} | {id(by_key[k.upper()]) for k in switched_on}
 
-    def keep(rule) -> bool:
-        return (chosen is None or id(rule) in chosen) and id(rule) not in dropped
+    def keep(rule, by_default: bool) -> bool:
+        return (by_default if chosen is None else id(rule) in chosen) and id(rule) not in dropped
 
-    return [t for t in TRANSFORMS if keep(t)], ([c for c in checks if keep(c)] if with_checks else [])
+    transforms = without_replaced([t for t in TRANSFORMS if keep(t, id(t) in default)])
+    return transforms, ([c for c in checks if keep(c, True)] if with_checks else [])
 
 
 class Configs:

@@ -29,6 +29,8 @@ class Transform:
     fix: Callable[["Dockerfile", "BuildContext"], Iterable["Edit"]]
     doc: str  # the module docstring: what, why, example, when it is not safe
     hadolint: tuple[str, ...] = ()  # the hadolint rules it fixes (their pragmas silence it)
+    opt_in: bool = False  # runs only when selected by name or switched on (`--cache-mounts`)
+    replaces: tuple[str, ...] = ()  # ids of transforms that do not run beside it
 
     @property
     def keys(self) -> frozenset[str]:

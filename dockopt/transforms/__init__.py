@@ -15,6 +15,7 @@ from dockopt.transforms import (
     apt_get_flags,
     apt_lists_cleanup,
     apt_update_merge,
+    cache_mounts,
     cache_order,
     copy_dest_slash,
     duplicate_cmd,
@@ -57,6 +58,10 @@ ALL: tuple[Transform, ...] = (
     useradd_no_log.TRANSFORM,
 )
 
+# Off unless switched on (`--cache-mounts`) or selected by id or name.
+OPT_IN: tuple[Transform, ...] = (cache_mounts.TRANSFORM,)
+REGISTRY: tuple[Transform, ...] = ALL + OPT_IN
+
 
 class UnknownTransform(ValueError):
     pass
@@ -64,13 +69,20 @@ class UnknownTransform(ValueError):
 
 def by_id(key: str) -> Transform:
     """A transform by id (`DO101`) or name (`exec-form`), case-insensitively."""
-    for t in ALL:
+    for t in REGISTRY:
         if key.upper() == t.id or key.lower() == t.name:
             return t
     raise UnknownTransform(f"unknown transform {key!r}; `dockopt rules` lists them")
 
 
-def choose(select: list[str] | None = None, ignore: list[str] | None = None) -> list[Transform]:
-    chosen = [by_id(k) for k in select] if select else list(ALL)
+def choose(select: list[str] | None = None, ignore: list[str] | None = None, switched_on: tuple[str, ...] = ()) -> list[Transform]:
+    """The transforms to run, in pipeline order: `select` (default: ALL and the opt-in
+    ones `switched_on`) less `ignore`, less those a chosen transform replaces."""
+    chosen = [by_id(k) for k in select] if select else [*ALL, *(by_id(k) for k in switched_on)]
     dropped = {by_id(k).id for k in ignore or []}
-    return [t for t in ALL if t in chosen and t.id not in dropped]
+    return without_replaced([t for t in REGISTRY if t in chosen and t.id not in dropped])
+
+
+def without_replaced(transforms: list[Transform]) -> list[Transform]:
+    replaced = {r for t in transforms for r in t.replaces}
+    return [t for t in transforms if t.id not in replaced]

@@ -1,0 +1,162 @@
+"""DO320 cache-mounts: keep package-manager caches in BuildKit cache mounts (opt-in).
+
+What it does
+    With `--cache-mounts` (or `cache-mounts = true` in the configuration), a RUN that
+    installs with apt-get, pip, npm or Yarn 1 gets a `--mount=type=cache` on that tool's
+    cache instead of deleting the cache, and the deletion goes:
+
+        RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+    ->
+        RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\
+            --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \\
+            apt-get update && apt-get install -y curl
+
+    `pip install --no-cache-dir` loses the flag under a mount on /root/.cache/pip; `npm
+    cache clean --force` and `yarn cache clean` go under mounts on /root/.npm and
+    /usr/local/share/.cache/yarn. A file without a `# syntax=` directive gets
+    `# syntax=docker/dockerfile:1`, the frontend that documents these mounts. It replaces
+    the rewrites that delete the same caches (DO302, DO312, DO314), which do not run with it.
+
+Why
+    A cache mount lives on the build machine, outside every layer: the image stays as
+    small as with the deletion, and the next build downloads only what changed instead of
+    every package again (Docker docs, "Optimize cache usage in builds").
+
+Example
+    `RUN pip install --no-cache-dir -r requirements.txt` ->
+    `RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt`.
+
+When it is not safe
+    It is a `review` change and off by default: the build needs BuildKit (the legacy
+    builder rejects `--mount`), and the `# syntax=` line makes BuildKit fetch the
+    dockerfile frontend image, which an offline build machine may not reach. Debian
+    images delete downloaded .deb files after each install (their docker-clean apt
+    configuration), so the apt mounts keep the package lists, not the packages. Left
+    alone: RUNs that already mount a cache, RUNs after a USER (the caches are root's),
+    RUNs that delete the cache in another way than the plain commands above, Windows
+    images and backtick-escape files.
+"""
+
+from __future__ import annotations
+
+from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.runs import cache_mounts, sh_stages
+from dockopt.optimizer.transform import REVIEW, Transform
+
+SYNTAX = "docker/dockerfile:1"
+# The caches, by tool: the mount flags a RUN gets and the cleanup commands they make moot.
+_APT_LISTS = "/var/lib/apt/lists"
+_MOUNTS = {
+    "apt": "--mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked",
+    "pip": "--mount=type=cache,target=/root/.cache/pip",
+    "npm": "--mount=type=cache,target=/root/.npm",
+    "yarn": "--mount=type=cache,target=/usr/local/share/.cache/yarn",
+}
+
+
+def fix(dockerfile, context):
+    from dockopt.optimizer.shell import commands
+
+    found = False
+    for stage, runs in sh_stages(dockerfile):
+        user_set = any(i.keyword == "USER" for s in dockerfile.lineage(stage)[1:] for i in s.instructions)
+        for ins in runs:
+            if ins.heredocs or cache_mounts(ins):
+                continue
+            if user_set or any(i.keyword == "USER" and i.start < ins.start for i in stage.instructions):
+                break
+            cmds = commands(ins)
+            tools = [t for t in _MOUNTS if any(_installs(t, c) for c in cmds)]
+            if not tools:
+                continue
+            removals = _removals(tools, cmds, dockerfile.source)
+            if removals is None:
+                continue  # a cleanup we cannot take out cleanly: leave the RUN as it is
+            at = ins.keyword_span()[1]
+            mounts = " ".join(_MOUNTS[t] for t in tools)
+            why = f"{', '.join(tools)} cache in a BuildKit cache mount, kept between builds and out of the image"
+            yield Edit(at, at, " " + mounts, why)
+            for start, end in removals:
+                yield Edit(start, end, "", why)
+            found = True
+    if found and "syntax" not in dockerfile.directives:
+        at = 1 if dockerfile.source.startswith("\ufeff") else 0
+        yield Edit(at, at, f"# syntax={SYNTAX}{dockerfile.newline}", "the dockerfile frontend that supports RUN --mount")
+
+
+def _installs(tool: str, cmd) -> bool:
+    name = cmd.name.rsplit("/", 1)[-1]
+    words = cmd.words[cmd.assignments :]
+    if tool == "apt":
+        return name == "apt-get" and "install" in words
+    if tool == "pip":
+        return (name.startswith("pip") or (name.startswith("python") and "pip" in words)) and "install" in words
+    if tool == "npm":
+        return name == "npm" and any(w in ("ci", "install", "i") for w in words[1:2])
+    return name in ("yarn", "yarnpkg") and (len(words) == 1 or words[1] == "install" or words[1].startswith("-"))
+
+
+def _removals(tools, cmds, source) -> list[tuple[int, int]] | None:
+    """Source ranges to delete: the `--no-cache-dir` words of pip installs, and each run
+    of cleanup commands with the `&&` joining it to the rest (`a && rm x` loses ` && rm x`,
+    `a && rm x && b` loses `rm x && `). None when a cleanup cannot come out cleanly."""
+    ranges = []
+    for cmd in cmds:
+        if "pip" in tools and _installs("pip", cmd):
+            ranges += [(cmd.word_span(i - 1)[1], cmd.word_span(i)[1]) for i, w in enumerate(cmd.words) if w == "--no-cache-dir"]
+    doomed = [_cleanup(tools, c) for c in cmds]
+    if None in doomed:
+        return None
+    top = [(c, gone) for c, gone in zip(cmds, doomed) if not c.context]
+    if any(gone and c.context for c, gone in zip(cmds, doomed)):
+        return None
+    i = 0
+    while i < len(top):
+        if not top[i][1]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(top) and top[j + 1][1]:
+            j += 1
+        run = [c for c, _ in top[i : j + 1]]
+        after = top[j + 1][0] if j + 1 < len(top) else None
+        before = top[i - 1][0] if i > 0 else None
+        if any(c.op != "&&" for c in run[1:]):
+            return None
+        if after is not None and after.op == "&&" and run[0].op in (None, "&&"):
+            ranges.append((run[0].start, after.start))
+        elif before is not None and after is None and run[0].op == "&&":
+            ranges.append((before.end, run[-1].end))
+        else:
+            return None
+        i = j + 1
+    return None if any("#" in source[a:b] for a, b in ranges) else ranges
+
+
+def _cleanup(tools, cmd) -> bool | None:
+    """Whether the command deletes a cache the mounts now hold; None for one that deletes
+    it along with other things (not ours to split)."""
+    name = cmd.name.rsplit("/", 1)[-1]
+    words = cmd.words[cmd.assignments :]
+    if "apt" in tools and name == "rm" and any(_APT_LISTS in w for w in words):
+        if words[1:2] in (["-rf"], ["-fr"], ["-r"], ["-Rf"], ["-fR"]) and all(w.startswith(_APT_LISTS) for w in words[2:]):
+            return True
+        return None
+    return bool(
+        ("apt" in tools and name == "apt-get" and words[1:] == ["clean"])
+        or ("npm" in tools and name == "npm" and words[1:3] == ["cache", "clean"])
+        or ("yarn" in tools and name in ("yarn", "yarnpkg") and words[1:3] == ["cache", "clean"])
+    )
+
+
+TRANSFORM = Transform(
+    id="DO320",
+    name="cache-mounts",
+    title="Keep apt, pip, npm and Yarn caches in BuildKit cache mounts instead of deleting them",
+    why="A cache mount keeps downloads between builds without putting them in a layer.",
+    safety=REVIEW,
+    fix=fix,
+    doc=__doc__,
+    opt_in=True,
+    replaces=("DO302", "DO312", "DO314"),
+)
