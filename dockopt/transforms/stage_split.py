@@ -135,6 +135,11 @@ class _Plan:
     what: str  # for the explanation: what the runtime holds
     builder_steps: list[str] = field(default_factory=list)  # instructions appended to the builder
     notes: list[str] = field(default_factory=list)
+    builder_before: tuple[Instruction, list[str]] | None = None  # lines inserted above an instruction
+    runtime_lines: list[str] = field(default_factory=list)  # instructions before the runtime's COPYs
+    healthcheck_ok: bool = False  # the runtime has what the HEALTHCHECK runs
+    drop: frozenset[str] = frozenset()  # runtime-only keywords the runtime does not repeat (comments kept)
+    keep_workdir: bool = True  # the runtime works in the builder's app folder
 
 
 def fix(dockerfile, context):
@@ -143,7 +148,10 @@ def fix(dockerfile, context):
     try:
         layout = _layout(dockerfile, dockerfile.stages[-1])
         plan = None
-        for planner in (_plan_go, _plan_node, _plan_java, _plan_dotnet, _plan_rust):
+        from dockopt.optimizer.split_python import plan_python
+        from dockopt.optimizer.split_static import plan_static
+
+        for planner in (_plan_go, plan_static, _plan_node, _plan_java, _plan_dotnet, _plan_rust, plan_python):
             plan = planner(layout, context)
             if plan is not None:
                 break
@@ -852,7 +860,7 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
     runtime = plan.runtime
     user_line, user_note = _user(layout, plan)
     ref = runtime.ref
-    _check_runtime_needs(layout, runtime)
+    _check_runtime_needs(layout, runtime, plan)
     region = [n for n in df.nodes if n.start >= stage.from_.start]
     moved_ids = {id(i) for i in layout.moved}
     last_build = layout.builds[-1]
@@ -876,6 +884,8 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
             pending = []
             removed_since_kept = True
             continue
+        if plan.builder_before and node is plan.builder_before[0]:
+            builder += [("ins", _recase(stage.from_, line) + nl) for line in plan.builder_before[1]]
         for c in pending:
             builder.append(("comment", c.text))
         pending = []
@@ -903,8 +913,9 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
     lines = [f"# {plan.comment}{nl}", f"{kw('FROM')} {ref}" + (f" {kw('AS')} {runtime_name}" if runtime_name else "") + nl]
     lines += [t + nl for t in _runtime_args(layout)]
     moved_workdir = next((i for i in layout.moved if i.keyword == "WORKDIR"), None)
-    if layout.build_workdir and not (moved_workdir and moved_workdir.arguments[:1] and moved_workdir.arguments[0].startswith("/")):
+    if plan.keep_workdir and layout.build_workdir and not (moved_workdir and moved_workdir.arguments[:1] and moved_workdir.arguments[0].startswith("/")):
         lines.append(f"{kw('WORKDIR')} {layout.build_workdir}{nl}")
+    lines += [_recase(stage.from_, line) + nl for line in plan.runtime_lines]
     for src, dest in plan.copies:
         lines.append(f"{kw('COPY')} --from={builder_name} {src} {dest}{nl}")
     order = sorted(layout.copied + layout.moved, key=lambda i: i.start)
@@ -915,7 +926,9 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
         if not user_done and ins.keyword in ("HEALTHCHECK", "ENTRYPOINT", "CMD"):
             lines += add_user
             user_done = True
-        if id(ins) in moved_text:
+        if ins.keyword in plan.drop:
+            lines.append(_comments_only(moved_text.get(id(ins), "")))
+        elif id(ins) in moved_text:
             lines.append(moved_text[id(ins)])
         else:
             start, end = ins.content_span()
@@ -953,6 +966,11 @@ def _with_steps(run: Instruction, steps: list[str], df) -> str:
             indent = last[: len(last) - len(last.lstrip())]
             return text[:cut] + f" && {df.escape}{nl}{indent}{body}" + text[cut:]
     return _ensure_nl(text, nl) + "".join(_recase(run, s) + nl for s in steps)
+
+
+def _comments_only(text: str) -> str:
+    """The comment lines above an instruction the runtime does not repeat."""
+    return "".join(line for line in text.splitlines(keepends=True) if line.lstrip().startswith("#"))
 
 
 def _ensure_nl(text: str, nl: str) -> str:
@@ -1020,9 +1038,11 @@ def _needs_root(layout: _Layout) -> str | None:
     return None
 
 
-def _check_runtime_needs(layout: _Layout, runtime: runtimes.Runtime) -> None:
+def _check_runtime_needs(layout: _Layout, runtime: runtimes.Runtime, plan: _Plan) -> None:
     for ins in layout.moved:
-        if ins.keyword == "HEALTHCHECK":
+        if ins.keyword in plan.drop:
+            continue
+        if ins.keyword == "HEALTHCHECK" and not plan.healthcheck_ok:
             args = ins.args_text.split()
             if args[:1] and args[0].upper() == "NONE":
                 continue
@@ -1060,6 +1080,12 @@ def _runtime_args(layout: _Layout) -> list[str]:
             start, end = ins.content_span()
             out.append(layout.dockerfile.source[start:end])
     return out
+
+
+# What the per-ecosystem planners in dockopt/optimizer/split_*.py build on.
+Bail, Layout, Plan = _Bail, _Layout, _Plan
+run_commands, packages, check_copies, expand, join, entry_words = _commands, _packages, _check_copies, _expand, _join, _entry
+redirects, SAFE_COMMANDS = _redirects, _SAFE_COMMANDS
 
 
 TRANSFORM = Transform(
