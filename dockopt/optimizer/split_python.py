@@ -76,7 +76,9 @@ def plan_python(layout, context):
     healthcheck_ok = _healthcheck_runs_python(layout)
     others = [i for i in layout.builds if not _is_uv_binary(i)]
     core.check_copies(dataclasses.replace(layout, builds=others), [app])
-    runtime = runtimes.python_runtime(layout.stage.image, layout.args)
+    from dockopt.transforms.slim_base import global_args
+
+    runtime = runtimes.python_runtime(layout.stage.image, {**global_args(layout.dockerfile), **layout.args})
     if runtime is None:
         return None
     env_line = _VENV_ENV if not found.uv_sync else \
@@ -230,8 +232,8 @@ def _check_path(layout) -> None:
         text = ins.args_text
         if ins.keyword == "ENV" and re.search(r"\bPATH[= ]", text) and "$PATH" not in text and "${PATH}" not in text:
             raise core.Bail("ENV PATH without $PATH")
-        if ins.keyword in ("ENV", "RUN") and (runtimes.VENV in text or "VIRTUAL_ENV" in text or " venv" in text
-                                              or "virtualenv" in text):
+        if ins.keyword in ("ENV", "RUN") and (runtimes.VENV in text or "VIRTUAL_ENV" in text
+                                              or re.search(r"-m\s+venv\b|\bvirtualenv\b|\bconda\b|\bmamba\b", text)):
             raise core.Bail("the stage makes its own virtualenv")
 
 

@@ -77,7 +77,7 @@ def plan_static(layout, context):
              + ("; unknown paths fall back to index.html like `serve -s`" if single else ""),
              "the server config is a heredoc (BuildKit, Dockerfile syntax 1.4+)"]
     return core.Plan(runtime, [(output, runtimes.NGINX_HTML)], "Runtime: the built static files on nginx, no node",
-                     what, runtime_lines=conf, notes=notes, drop=frozenset({"CMD", "ENTRYPOINT", "WORKDIR"}),
+                     what, runtime_lines=["\n".join(conf)], notes=notes, drop=frozenset({"CMD", "ENTRYPOINT", "WORKDIR"}),
                      keep_workdir=False)
 
 

@@ -901,8 +901,7 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
         if node is last_build and plan.builder_steps:
             text = _with_steps(node, plan.builder_steps, df)
         builder.append(("ins", text))
-    for c in pending:
-        builder.append(("comment", c.text))
+    trailing = "".join(_ensure_nl(c.text, nl) for c in pending)  # after the stage's last instruction: end of the runtime
     while builder and builder[-1][0] == "blank":
         builder.pop()
     builder_text = "".join(t for _, t in builder)
@@ -915,7 +914,9 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
     moved_workdir = next((i for i in layout.moved if i.keyword == "WORKDIR"), None)
     if plan.keep_workdir and layout.build_workdir and not (moved_workdir and moved_workdir.arguments[:1] and moved_workdir.arguments[0].startswith("/")):
         lines.append(f"{kw('WORKDIR')} {layout.build_workdir}{nl}")
-    lines += [_recase(stage.from_, line) + nl for line in plan.runtime_lines]
+    # the comments of what the runtime does not repeat (its own CMD) describe what replaces it
+    lines += [_comments_only(moved_text.get(id(i), "")) for i in layout.moved if i.keyword in plan.drop]
+    lines += [_recase(stage.from_, line).replace("\n", nl) + nl for line in plan.runtime_lines]
     for src, dest in plan.copies:
         lines.append(f"{kw('COPY')} --from={builder_name} {src} {dest}{nl}")
     order = sorted(layout.copied + layout.moved, key=lambda i: i.start)
@@ -927,14 +928,15 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
             lines += add_user
             user_done = True
         if ins.keyword in plan.drop:
-            lines.append(_comments_only(moved_text.get(id(ins), "")))
-        elif id(ins) in moved_text:
+            continue
+        if id(ins) in moved_text:
             lines.append(moved_text[id(ins)])
         else:
             start, end = ins.content_span()
             lines.append(source[start:end] + nl)
     if not user_done:
         lines += add_user
+    lines.append(trailing)
     runtime_text = "".join(lines)
     if not ends_nl:
         runtime_text = runtime_text[: -len(nl)]
