@@ -112,7 +112,7 @@ def _split(dockerfile, copy: Instruction, run: Instruction, dest: str, context) 
         install = _find_install(cmd.words, context)
         if install:
             installs.append(install)
-        elif not installs_tools_only(cmd.words):
+        elif not installs_tools_only(cmd.words) and not _sets_up_tool(cmd.words):
             break
         prefix.append(cmd)
     while prefix and not _find_install(prefix[-1].words, context):
@@ -175,15 +175,29 @@ def _find_install(words: list[str], context) -> Install | None:
     return Install(manager, tuple(files), confident=True)
 
 
+_POETRY_VALUE_FLAGS = frozenset({"--only", "--with", "--without", "-E", "--extras", "--directory", "-C"})
+
+
+def _sets_up_tool(words: list[str]) -> bool:
+    """`poetry config ...`: configures the installer, reads nothing from the context."""
+    return bool(words) and words[0].rsplit("/", 1)[-1] == "poetry" and words[1:2] == ["config"]
+
+
 def _python_manager(words: list[str]) -> Manager | None:
     if not words:
         return None
     name, args = words[0].rsplit("/", 1)[-1], words[1:]
-    flags = [a for a in args[1:] if a.startswith("-")]
-    if len(flags) != len(args[1:]):
-        return None  # named packages, extras as separate words: not an install from the manifests
-    if name == "poetry" and args[:1] == ["install"] and ("--no-root" in flags or "--only-root" in flags):
-        return POETRY if "--only-root" not in flags else None
+    flags, rest = [], args[1:]
+    while rest:
+        word = rest.pop(0)
+        if not word.startswith("-"):
+            return None  # a named package: not an install from the manifests
+        flags.append(word)
+        if name == "poetry" and word in _POETRY_VALUE_FLAGS and rest:
+            rest.pop(0)  # --only main, --with dev, -E extra
+    if name == "poetry" and args[:1] == ["install"] and "--no-root" in flags and "--directory" not in flags \
+            and "-C" not in flags:
+        return POETRY
     if name == "uv" and args[:1] == ["sync"] and "--no-install-project" in flags and "--no-install-workspace" not in flags:
         return UV
     if name == "pipenv" and args[:1] == ["install"] and not any(f in ("-e", "--editable", "--dev", "-d") for f in flags):
