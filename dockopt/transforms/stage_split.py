@@ -26,9 +26,23 @@ What it does
     - Rust: the `cargo build --release` / `cargo install --path` binary into distroless
       `cc-debian13` (glibc, libgcc, OpenSSL), or distroless static for a musl build, when the
       context's Cargo.lock has no -sys crate linking another library.
-    - Python and static front ends are left alone: whether a slim Python runtime has the
-      system libraries compiled packages link to, or an nginx serves like the original
-      server (port, SPA fallback), cannot be read from the files.
+    - Python (pip, `poetry install --no-root`, `uv sync --no-install-project`/`--no-editable`),
+      when the image carries a toolchain (gcc, build-essential, -dev packages from apt, or
+      the full `python:X` image): the builder creates /opt/venv (`python -m venv`, ENV
+      VIRTUAL_ENV and PATH) before the first install; the runtime is `python:X-slim` of the
+      same Debian release (never alpine: wheels built for glibc), with the venv and the app
+      folder, and the runtime libraries -dev packages map to (libpq-dev -> libpq5,
+      default-libmysqlclient-dev -> libmariadb3). On the full image (only with the context)
+      the dependency files are read: a source-only package that links a system library
+      (psycopg2, mysqlclient) gets its runtime library, an unmapped one (python-ldap, pycurl,
+      uwsgi...) leaves the file alone. The command must be Python or a console script the
+      dependencies install; a HEALTHCHECK is kept when it runs Python.
+    - Static front ends: a node image whose command serves a built folder (`serve -s build
+      -l 3000`, `http-server dist -p 8080`) after a static build (vite, react-scripts,
+      @angular/cli, vue-cli, next export...) gets an nginx stable alpine runtime holding
+      that folder in /usr/share/nginx/html, with a server block (a heredoc) that listens on
+      the same port and keeps serve's clean URLs and `-s` single-page fallback. Server-side
+      apps (next start, nuxt, remix, express, a server.js) are left alone.
 
     What the image promised at run time moves to the runtime stage with its comments: ENV
     (also kept in the builder), WORKDIR, EXPOSE, LABEL, USER, STOPSIGNAL, CMD and ENTRYPOINT,
@@ -75,7 +89,11 @@ When it is not safe
     re-runs `prepare`) block it too. Without the context a Go binary or a jar is moved only
     when the command names its path, and the app's other files are not copied: an app that
     reads files next to it must be split by hand (the explanation says so). Dev
-    dependencies an app loads at run time must be in `dependencies`. A running app cannot
+    dependencies an app loads at run time must be in `dependencies`. Python is left alone
+    for editable installs (`pip install -e`, poetry without `--no-root`, uv sync of the
+    project), pipenv, conda, alpine, a venv the file makes itself, apt packages other than
+    compilers and mapped headers (the app may run or load them), a command that runs a build
+    tool (poetry run, uv run, pip), and a full image without the build context. A running app cannot
     write to files it did not own in the builder. Only the last stage is considered, and a
     stage this transform added is never split again.
 """
@@ -1062,8 +1080,8 @@ def _runtime_args(layout: _Layout) -> list[str]:
         if ins.keyword == "ARG":
             defined.update(name for name, _ in _arg_pairs(ins))
             continue
-        if ins.keyword in ("CMD", "ENTRYPOINT") and ins.json:
-            continue
+        if ins.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            continue  # the shell expands these when the container runs, from its environment: no ARG reaches it
         for m in _VAR.finditer(ins.args_text):
             name = m.group(1) or m.group(2)
             if name in defined or name in needed:
