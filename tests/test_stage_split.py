@@ -186,3 +186,59 @@ def test_stage_split_on_corpus_file(corpus_file: Path, buildkit) -> None:
     assert buildkit.buildable(buildkit.parse(result.output))
     assert len(parse(result.output).stages) == len(parse(text).stages) + 1
     assert _run(result.output).output == result.output
+
+
+def test_python_slim_with_compiler_splits_into_a_venv_without_context() -> None:
+    text = ("FROM python:3.12-slim\nWORKDIR /app\nRUN apt-get update && apt-get install -y --no-install-recommends gcc"
+            " && rm -rf /var/lib/apt/lists/*\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n"
+            "CMD [\"python\", \"app.py\"]\n")
+    out = _run(text).output
+    assert _stages(out) == ["python:3.12-slim", "python:3.12-slim"]
+    builder, runtime = out.split("# Runtime:")
+    assert "RUN python -m venv /opt/venv\n" in builder
+    assert builder.index("python -m venv") < builder.index("pip install")
+    assert "COPY --from=build /opt/venv /opt/venv\n" in runtime and "gcc" not in runtime
+    assert "USER 10001:10001\n" in runtime
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the full image's libraries may be linked by what pip compiles: only the context tells
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+        # alpine: musl wheels, never a slim Debian runtime
+        "FROM python:3.12-alpine\nWORKDIR /app\nRUN apk add --no-cache gcc musl-dev\nCOPY . .\n"
+        "RUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+        # a runtime library the app loads: which one cannot be told
+        "FROM python:3.12-slim\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc ffmpeg\nCOPY . .\n"
+        "RUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+        # the command runs a build tool
+        "FROM python:3.12-slim\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc\nCOPY . .\n"
+        "RUN pip install poetry && poetry install --no-root\nCMD [\"poetry\", \"run\", \"python\", \"app.py\"]\n",
+        # serve's default port differs between versions
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build && npm i -g serve\n"
+        "CMD [\"serve\", \"-s\", \"build\"]\n",
+    ],
+    ids=["python-full-no-context", "python-alpine", "python-runtime-package", "python-poetry-run", "serve-default-port"],
+)
+def test_python_and_static_left_alone_without_proof(text: str) -> None:
+    result = _run(text)
+    assert result.output == text and result.changes == []
+
+
+def test_static_split_keeps_port_and_single_page_fallback() -> None:
+    text = ("FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build && npm i -g serve\nEXPOSE 3000\n"
+            "CMD [\"serve\", \"-s\", \"dist\", \"-l\", \"3000\"]\n")
+    out = _run(text).output
+    runtime = out.split("# Runtime:")[1]
+    assert "listen 3000;" in runtime and "/index.html;" in runtime
+    assert "COPY --from=build /app/dist /usr/share/nginx/html\n" in runtime
+    assert "CMD" not in runtime and _run(out).output == out
+
+
+@pytest.mark.parametrize(("ref", "slim"), [("python:3.12", "python:3.12-slim"),
+                                           ("python:3.12-bookworm", "python:3.12-slim-bookworm"),
+                                           ("python:3.12-alpine", None)])
+def test_python_runtime_is_slim_debian(ref: str, slim: str | None) -> None:
+    runtime = runtimes.python_runtime(ref, {})
+    assert (runtime.ref if runtime else None) == slim

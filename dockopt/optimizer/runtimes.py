@@ -459,3 +459,93 @@ def rust_runtime(builder: images.Image, static: bool) -> Runtime | None:
         return None
     return Runtime(ref, why + " (distroless README, cc/README.md)", frozenset({"root", "nonroot", "nobody"}),
                    default_user="nonroot", shell=False)
+
+
+# --- Python ---------------------------------------------------------------------------
+#
+# The python image's slim variant keeps the libraries the interpreter itself links (its
+# Dockerfile marks every library the compiled Python needs as manually installed before
+# purging the build dependencies: OpenSSL, libffi, zlib, bzip2, xz, sqlite3, readline,
+# ncurses, gdbm, uuid, expat, tk), so wheels built against their headers run there. Other
+# -dev packages are mapped to the runtime library only where Debian names it the same in
+# bullseye, bookworm and trixie (libpq5 from postgresql, libmariadb3 from mariadb); any
+# other header package makes the split give up, since the runtime library is unknown.
+
+PYTHON_BUILD_PACKAGES = BUILD_PACKAGES | frozenset(
+    """build-essential cmake ninja-build swig gfortran cargo rustc python3-pip python3-venv python3-setuptools
+    python3-wheel libc6-dev linux-libc-dev libffi-dev libssl-dev zlib1g-dev libbz2-dev liblzma-dev
+    libsqlite3-dev libreadline-dev libncurses-dev libncurses5-dev libncursesw5-dev libgdbm-dev uuid-dev
+    libexpat1-dev tk-dev ca-certificates""".split()
+)
+PYTHON_DEV_RUNTIME = {"libpq-dev": "libpq5", "default-libmysqlclient-dev": "libmariadb3", "libmariadb-dev": "libmariadb3"}
+# PyPI projects that only come as sources linking a system library (no manylinux wheels):
+# built on the full image, which has the -dev packages, they need the runtime library.
+# None: the library's runtime package is not mapped, so the split gives up.
+PYTHON_LINKED_SDISTS = {
+    "psycopg2": "libpq5", "psycopg": "libpq5", "psycopg-c": "libpq5", "mysqlclient": "libmariadb3",
+    "mariadb": "libmariadb3", "python-ldap": None, "pycurl": None, "pyodbc": None, "uwsgi": None,
+    "mod-wsgi": None, "python-magic": None, "pygraphviz": None, "pycairo": None, "weasyprint": None,
+    "gdal": None, "xmlsec": None, "pylibmc": None, "pyaudio": None, "python-snappy": None, "pykerberos": None,
+}
+VENV = "/opt/venv"
+PYTHON_BUILD_TOOLS = frozenset({"pip", "pip3", "poetry", "uv", "uvx", "pipenv", "pdm", "hatch", "make", "gcc", "cc",
+                                "setup.py", "tox", "nox", "conda", "mamba"})
+
+
+def python_runtime(ref: str, args: dict[str, str]) -> Runtime | None:
+    """The slim variant of a Debian python builder, same version and release (never alpine:
+    wheels built for glibc do not run on musl). The image has no non-root user, so one is
+    added with useradd, which Debian's slim images have (passwd is a required package)."""
+    img = images.describe(ref, args)
+    if img.family != "python" or img.windows or img.distro not in (None, "debian") or not img.version:
+        return None
+    if img.variant == "slim":
+        new, why = ref, f"{ref} is already the slim variant"
+    elif img.variant == "full" and not img.digest:
+        tag = _python_slim_tag(img, args)
+        new = images.template_swap(ref, args, tag) if tag else None
+        why = "slim variant of the same Python and Debian release: the venv's wheels keep working (glibc)"
+    else:
+        return None
+    if new is None:
+        return None
+    create = (f"RUN groupadd --system --gid {APP_UID} {APP_USER} && useradd --system --no-log-init "
+              f"--uid {APP_UID} --gid {APP_USER} --no-create-home {APP_USER}")
+    return Runtime(new, why, frozenset({"root", "nobody"}), user=f"{APP_UID}:{APP_UID}", user_name=APP_USER,
+                   create_user=create)
+
+
+def _python_slim_tag(img: images.Image, args: dict[str, str]) -> str | None:
+    if img.in_manifest:
+        s = images.slimmer(img.ref, {"glibc", "apt"}, args)
+        return s.tag if s and s.variant == "slim" else None
+    m = re.fullmatch(r"(\d+(?:\.\d+){0,2})(?:-([a-z]+))?", img.tag or "")
+    if not m:
+        return None
+    version, suite = m.groups()
+    tag = f"{version}-slim-{suite}" if suite else f"{version}-slim"
+    return tag if _pattern_listed("python", tag, version) else None
+
+
+def python_package_name(spec: str) -> str | None:
+    """The normalised project name of a requirement line or `pip install` argument."""
+    m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", spec)
+    return re.sub(r"[-_.]+", "-", m.group(1)).lower() if m else None
+
+
+# --- static front ends ----------------------------------------------------------------
+
+NGINX_HTML = "/usr/share/nginx/html"
+
+
+def nginx_runtime() -> Runtime | None:
+    """nginx's alpine image of the stable line the manifest lists (`stable-alpine` names it)."""
+    for entry in images.data()["official"].get("nginx", {}).get("images", ()):
+        tags = entry["tags"] + entry.get("shared", [])
+        if "stable-alpine" in tags:
+            versions = [t for t in tags if re.fullmatch(r"\d+\.\d+-alpine", t)]
+            if versions:
+                ref = f"nginx:{versions[0]}"
+                return Runtime(ref, f"{ref}, nginx's stable line on alpine, serves the static files (manifest)",
+                               frozenset({"root", "nginx"}))
+    return None

@@ -21,15 +21,19 @@ Why
 
 Example
     npm, yarn, pnpm (package.json and lockfile), pip (`pip install -r` and the files those
-    requirements include), Go (`go mod download`: go.mod, go.sum), Bundler (`bundle
-    install`: Gemfile, Gemfile.lock).
+    requirements include), Poetry (`poetry install --no-root`: pyproject.toml, poetry.lock and
+    the readme it names), uv (`uv sync --no-install-project`: pyproject.toml, uv.lock),
+    Pipenv (`pipenv install`: Pipfile, Pipfile.lock), Go (`go mod download`: go.mod, go.sum),
+    Bundler (`bundle install`: Gemfile, Gemfile.lock).
 
 When it is not safe
     The install must read nothing but its manifests. With the build context at hand this is
     checked: the manifests must exist; npm projects with workspaces, install-time lifecycle
     scripts (`preinstall`, `install`, `postinstall`, `prepare`) or local `file:` dependencies,
-    pnpm workspaces, Yarn Berry, Go workspaces, gemspec-based Gemfiles and requirements files
-    with editable or local paths are left alone. Then the change is `safe`. Without the
+    pnpm workspaces, Yarn Berry, Go workspaces, gemspec-based Gemfiles, requirements files
+    with editable or local paths, and Python projects with path dependencies, uv workspaces or
+    poetry `packages` are left alone; `poetry install` without `--no-root` and `uv sync`
+    without `--no-install-project` install the project itself and need its source. Then the change is `safe`. Without the
     context (`dockopt fix -`), the manifests are the ones the commands imply and the change is
     marked `review`. Only a `COPY . <workdir>` directly followed by the install is rewritten
     (LABEL or EXPOSE may stand between), so the install runs in the same folder, as the same
@@ -39,9 +43,10 @@ When it is not safe
 from __future__ import annotations
 
 import posixpath
+import re
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.installs import find_install, installs_tools_only
+from dockopt.optimizer.installs import Install, Manager, find_install, installs_tools_only
 from dockopt.optimizer.syntax import Instruction, Trivia
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
@@ -104,13 +109,13 @@ def _split(dockerfile, copy: Instruction, run: Instruction, dest: str, context) 
     for cmd in cmds:
         if cmd.nested or cmd.assignments or (prefix and cmd.op != "&&"):
             break
-        install = find_install(cmd.words, context)
+        install = _find_install(cmd.words, context)
         if install:
             installs.append(install)
-        elif not installs_tools_only(cmd.words):
+        elif not installs_tools_only(cmd.words) and not _sets_up_tool(cmd.words):
             break
         prefix.append(cmd)
-    while prefix and not find_install(prefix[-1].words, context):
+    while prefix and not _find_install(prefix[-1].words, context):
         prefix.pop()
     if not installs or not prefix:
         return []
@@ -139,6 +144,65 @@ def _split(dockerfile, copy: Instruction, run: Instruction, dest: str, context) 
         start = run.start - len(comments)
         edits.append(Edit(start, run.end, "", why, safety))
     return edits
+
+
+# Python project managers that install from a lockfile without the project itself (`poetry
+# install --no-root`, `uv sync --no-install-project`) or into the system (`pipenv install
+# --system`): the install reads the manifests only. Path dependencies and workspaces read more.
+POETRY = Manager("poetry", ("pyproject.toml",), ("poetry.lock", "poetry.toml"), ("pyproject.toml", "poetry.lock"), ())
+UV = Manager("uv", ("pyproject.toml",), ("uv.lock", ".python-version"), ("pyproject.toml", "uv.lock"), ())
+PIPENV = Manager("pipenv", ("Pipfile",), ("Pipfile.lock",), ("Pipfile", "Pipfile.lock"), ())
+_LOCAL_SOURCE = re.compile(r"""^\s*\[tool\.uv\.workspace\]|\bpath\s*=\s*["']|\beditable\s*=\s*true|^\s*packages\s*=""", re.M)
+
+
+def _find_install(words: list[str], context) -> Install | None:
+    """An install from the manifests, including the Python managers above."""
+    manager = _python_manager(words)
+    if manager is None:
+        return find_install(words, context)
+    if not context.known:
+        return Install(manager, manager.implied, confident=False)
+    manifest = manager.manifests[0]
+    text = context.read_text(manifest)
+    if text is None or _LOCAL_SOURCE.search(text):
+        return None
+    files = list(manager.manifests) + [f for f in manager.optional if context.exists(f)]
+    readme = re.search(r"""^\s*readme\s*=\s*["']([^"']+)["']""", text, re.M)
+    if readme and manager is not PIPENV:
+        if not context.exists(readme.group(1)):
+            return None
+        files.append(readme.group(1))
+    return Install(manager, tuple(files), confident=True)
+
+
+_POETRY_VALUE_FLAGS = frozenset({"--only", "--with", "--without", "-E", "--extras", "--directory", "-C"})
+
+
+def _sets_up_tool(words: list[str]) -> bool:
+    """`poetry config ...`: configures the installer, reads nothing from the context."""
+    return bool(words) and words[0].rsplit("/", 1)[-1] == "poetry" and words[1:2] == ["config"]
+
+
+def _python_manager(words: list[str]) -> Manager | None:
+    if not words:
+        return None
+    name, args = words[0].rsplit("/", 1)[-1], words[1:]
+    flags, rest = [], args[1:]
+    while rest:
+        word = rest.pop(0)
+        if not word.startswith("-"):
+            return None  # a named package: not an install from the manifests
+        flags.append(word)
+        if name == "poetry" and word in _POETRY_VALUE_FLAGS and rest:
+            rest.pop(0)  # --only main, --with dev, -E extra
+    if name == "poetry" and args[:1] == ["install"] and "--no-root" in flags and "--directory" not in flags \
+            and "-C" not in flags:
+        return POETRY
+    if name == "uv" and args[:1] == ["sync"] and "--no-install-project" in flags and "--no-install-workspace" not in flags:
+        return UV
+    if name == "pipenv" and args[:1] == ["install"] and not any(f in ("-e", "--editable", "--dev", "-d") for f in flags):
+        return PIPENV
+    return None
 
 
 def _by_folder(files: list[str]) -> list[tuple[str, list[str]]]:

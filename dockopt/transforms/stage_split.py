@@ -26,9 +26,23 @@ What it does
     - Rust: the `cargo build --release` / `cargo install --path` binary into distroless
       `cc-debian13` (glibc, libgcc, OpenSSL), or distroless static for a musl build, when the
       context's Cargo.lock has no -sys crate linking another library.
-    - Python and static front ends are left alone: whether a slim Python runtime has the
-      system libraries compiled packages link to, or an nginx serves like the original
-      server (port, SPA fallback), cannot be read from the files.
+    - Python (pip, `poetry install --no-root`, `uv sync --no-install-project`/`--no-editable`),
+      when the image carries a toolchain (gcc, build-essential, -dev packages from apt, or
+      the full `python:X` image): the builder creates /opt/venv (`python -m venv`, ENV
+      VIRTUAL_ENV and PATH) before the first install; the runtime is `python:X-slim` of the
+      same Debian release (never alpine: wheels built for glibc), with the venv and the app
+      folder, and the runtime libraries -dev packages map to (libpq-dev -> libpq5,
+      default-libmysqlclient-dev -> libmariadb3). On the full image (only with the context)
+      the dependency files are read: a source-only package that links a system library
+      (psycopg2, mysqlclient) gets its runtime library, an unmapped one (python-ldap, pycurl,
+      uwsgi...) leaves the file alone. The command must be Python or a console script the
+      dependencies install; a HEALTHCHECK is kept when it runs Python.
+    - Static front ends: a node image whose command serves a built folder (`serve -s build
+      -l 3000`, `http-server dist -p 8080`) after a static build (vite, react-scripts,
+      @angular/cli, vue-cli, next export...) gets an nginx stable alpine runtime holding
+      that folder in /usr/share/nginx/html, with a server block (a heredoc) that listens on
+      the same port and keeps serve's clean URLs and `-s` single-page fallback. Server-side
+      apps (next start, nuxt, remix, express, a server.js) are left alone.
 
     What the image promised at run time moves to the runtime stage with its comments: ENV
     (also kept in the builder), WORKDIR, EXPOSE, LABEL, USER, STOPSIGNAL, CMD and ENTRYPOINT,
@@ -75,7 +89,11 @@ When it is not safe
     re-runs `prepare`) block it too. Without the context a Go binary or a jar is moved only
     when the command names its path, and the app's other files are not copied: an app that
     reads files next to it must be split by hand (the explanation says so). Dev
-    dependencies an app loads at run time must be in `dependencies`. A running app cannot
+    dependencies an app loads at run time must be in `dependencies`. Python is left alone
+    for editable installs (`pip install -e`, poetry without `--no-root`, uv sync of the
+    project), pipenv, conda, alpine, a venv the file makes itself, apt packages other than
+    compilers and mapped headers (the app may run or load them), a command that runs a build
+    tool (poetry run, uv run, pip), and a full image without the build context. A running app cannot
     write to files it did not own in the builder. Only the last stage is considered, and a
     stage this transform added is never split again.
 """
@@ -135,6 +153,11 @@ class _Plan:
     what: str  # for the explanation: what the runtime holds
     builder_steps: list[str] = field(default_factory=list)  # instructions appended to the builder
     notes: list[str] = field(default_factory=list)
+    builder_before: tuple[Instruction, list[str]] | None = None  # lines inserted above an instruction
+    runtime_lines: list[str] = field(default_factory=list)  # instructions before the runtime's COPYs
+    healthcheck_ok: bool = False  # the runtime has what the HEALTHCHECK runs
+    drop: frozenset[str] = frozenset()  # runtime-only keywords the runtime does not repeat (comments kept)
+    keep_workdir: bool = True  # the runtime works in the builder's app folder
 
 
 def fix(dockerfile, context):
@@ -143,7 +166,10 @@ def fix(dockerfile, context):
     try:
         layout = _layout(dockerfile, dockerfile.stages[-1])
         plan = None
-        for planner in (_plan_go, _plan_node, _plan_java, _plan_dotnet, _plan_rust):
+        from dockopt.optimizer.split_python import plan_python
+        from dockopt.optimizer.split_static import plan_static
+
+        for planner in (_plan_go, plan_static, _plan_node, _plan_java, _plan_dotnet, _plan_rust, plan_python):
             plan = planner(layout, context)
             if plan is not None:
                 break
@@ -852,7 +878,7 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
     runtime = plan.runtime
     user_line, user_note = _user(layout, plan)
     ref = runtime.ref
-    _check_runtime_needs(layout, runtime)
+    _check_runtime_needs(layout, runtime, plan)
     region = [n for n in df.nodes if n.start >= stage.from_.start]
     moved_ids = {id(i) for i in layout.moved}
     last_build = layout.builds[-1]
@@ -876,6 +902,8 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
             pending = []
             removed_since_kept = True
             continue
+        if plan.builder_before and node is plan.builder_before[0]:
+            builder += [("ins", _recase(stage.from_, line) + nl) for line in plan.builder_before[1]]
         for c in pending:
             builder.append(("comment", c.text))
         pending = []
@@ -891,8 +919,7 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
         if node is last_build and plan.builder_steps:
             text = _with_steps(node, plan.builder_steps, df)
         builder.append(("ins", text))
-    for c in pending:
-        builder.append(("comment", c.text))
+    trailing = "".join(_ensure_nl(c.text, nl) for c in pending)  # after the stage's last instruction: end of the runtime
     while builder and builder[-1][0] == "blank":
         builder.pop()
     builder_text = "".join(t for _, t in builder)
@@ -903,8 +930,11 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
     lines = [f"# {plan.comment}{nl}", f"{kw('FROM')} {ref}" + (f" {kw('AS')} {runtime_name}" if runtime_name else "") + nl]
     lines += [t + nl for t in _runtime_args(layout)]
     moved_workdir = next((i for i in layout.moved if i.keyword == "WORKDIR"), None)
-    if layout.build_workdir and not (moved_workdir and moved_workdir.arguments[:1] and moved_workdir.arguments[0].startswith("/")):
+    if plan.keep_workdir and layout.build_workdir and not (moved_workdir and moved_workdir.arguments[:1] and moved_workdir.arguments[0].startswith("/")):
         lines.append(f"{kw('WORKDIR')} {layout.build_workdir}{nl}")
+    # the comments of what the runtime does not repeat (its own CMD) describe what replaces it
+    lines += [_comments_only(moved_text.get(id(i), "")) for i in layout.moved if i.keyword in plan.drop]
+    lines += [_recase(stage.from_, line).replace("\n", nl) + nl for line in plan.runtime_lines]
     for src, dest in plan.copies:
         lines.append(f"{kw('COPY')} --from={builder_name} {src} {dest}{nl}")
     order = sorted(layout.copied + layout.moved, key=lambda i: i.start)
@@ -915,6 +945,8 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
         if not user_done and ins.keyword in ("HEALTHCHECK", "ENTRYPOINT", "CMD"):
             lines += add_user
             user_done = True
+        if ins.keyword in plan.drop:
+            continue
         if id(ins) in moved_text:
             lines.append(moved_text[id(ins)])
         else:
@@ -922,6 +954,7 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
             lines.append(source[start:end] + nl)
     if not user_done:
         lines += add_user
+    lines.append(trailing)
     runtime_text = "".join(lines)
     if not ends_nl:
         runtime_text = runtime_text[: -len(nl)]
@@ -953,6 +986,11 @@ def _with_steps(run: Instruction, steps: list[str], df) -> str:
             indent = last[: len(last) - len(last.lstrip())]
             return text[:cut] + f" && {df.escape}{nl}{indent}{body}" + text[cut:]
     return _ensure_nl(text, nl) + "".join(_recase(run, s) + nl for s in steps)
+
+
+def _comments_only(text: str) -> str:
+    """The comment lines above an instruction the runtime does not repeat."""
+    return "".join(line for line in text.splitlines(keepends=True) if line.lstrip().startswith("#"))
 
 
 def _ensure_nl(text: str, nl: str) -> str:
@@ -1020,9 +1058,11 @@ def _needs_root(layout: _Layout) -> str | None:
     return None
 
 
-def _check_runtime_needs(layout: _Layout, runtime: runtimes.Runtime) -> None:
+def _check_runtime_needs(layout: _Layout, runtime: runtimes.Runtime, plan: _Plan) -> None:
     for ins in layout.moved:
-        if ins.keyword == "HEALTHCHECK":
+        if ins.keyword in plan.drop:
+            continue
+        if ins.keyword == "HEALTHCHECK" and not plan.healthcheck_ok:
             args = ins.args_text.split()
             if args[:1] and args[0].upper() == "NONE":
                 continue
@@ -1040,8 +1080,8 @@ def _runtime_args(layout: _Layout) -> list[str]:
         if ins.keyword == "ARG":
             defined.update(name for name, _ in _arg_pairs(ins))
             continue
-        if ins.keyword in ("CMD", "ENTRYPOINT") and ins.json:
-            continue
+        if ins.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            continue  # the shell expands these when the container runs, from its environment: no ARG reaches it
         for m in _VAR.finditer(ins.args_text):
             name = m.group(1) or m.group(2)
             if name in defined or name in needed:
@@ -1060,6 +1100,12 @@ def _runtime_args(layout: _Layout) -> list[str]:
             start, end = ins.content_span()
             out.append(layout.dockerfile.source[start:end])
     return out
+
+
+# What the per-ecosystem planners in dockopt/optimizer/split_*.py build on.
+Bail, Layout, Plan = _Bail, _Layout, _Plan
+run_commands, packages, check_copies, expand, join, entry_words = _commands, _packages, _check_copies, _expand, _join, _entry
+redirects, SAFE_COMMANDS = _redirects, _SAFE_COMMANDS
 
 
 TRANSFORM = Transform(
