@@ -73,7 +73,7 @@ def test_fix_entry_rewrites_safely_and_leaves_the_verdict_to_pre_commit(tmp_path
     assert (tmp_path / "Dockerfile").read_text() == want
     again = entry("dockopt-fix", "Dockerfile", cwd=tmp_path)
     assert again.returncode == 0 and (tmp_path / "Dockerfile").read_text() == want
-    (tmp_path / "broken.Dockerfile").write_text("FROM alpine\nRUN echo \\\n")
+    (tmp_path / "broken.Dockerfile").write_text("FROM alpine\nRUNN true\n")
     broken = entry("dockopt-fix", "broken.Dockerfile", cwd=tmp_path)
     assert broken.returncode == 2  # a file dockopt cannot read fails the hook, changed or not
 
