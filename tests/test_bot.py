@@ -511,3 +511,42 @@ def test_body_fence_outlasts_backticks_in_the_diff() -> None:
 
 def test_markup_in_explanations_is_escaped_outside_code() -> None:
     assert bodymod._text("use <stage> not `--from=<n>`") == "use &lt;stage&gt; not `--from=<n>`"
+
+
+def test_git_over_http_sends_the_token_as_a_header_only(tmp_path, git_env, monkeypatch) -> None:
+    """A stand-in git server records what `git ls-remote` sends: the bot's header replaces
+    one configured before (as actions/checkout does), and no git argv holds the token."""
+    from dockopt.bot import git as gitmod
+
+    seen: list[list[str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.append(self.headers.get_all("Authorization") or [])
+            self.send_response(404)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/acme/shop.git"
+    work = tmp_path / "work"
+    work.mkdir()
+    git("init", "-q", "-b", "main", cwd=work)
+    git("remote", "add", "origin", url, cwd=work)
+    git("config", f"http.http://127.0.0.1:{server.server_address[1]}/.extraheader", "AUTHORIZATION: basic OLD", cwd=work)
+    argv: list[list[str]] = []
+    real_run = subprocess.run
+    monkeypatch.setattr(gitmod.subprocess, "run", lambda args, **kw: argv.append(args) or real_run(args, **kw))
+    try:
+        with pytest.raises(gitmod.GitError):
+            gitmod.Repo(str(work), TOKEN).remote_heads("main")
+    finally:
+        server.shutdown()
+        server.server_close()
+    basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    assert seen and all(headers == [f"Basic {basic}"] for headers in seen)
+    assert argv and not any(TOKEN in " ".join(a) or basic in " ".join(a) for a in argv)
+    assert TOKEN not in (work / ".git" / "config").read_text()

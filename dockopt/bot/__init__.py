@@ -65,6 +65,14 @@ def run(
         return 2
     except typer.Exit as exc:  # the shared settings code reported a bad configuration
         return exc.exit_code
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"dockopt: error: {_redact(where + str(exc.strerror or exc), token)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a dockopt bug: still one line, and never the token
+        message = f"internal error ({type(exc).__name__}: {exc}); this is a dockopt bug, please report it"
+        print(f"dockopt: error: {_redact(message, token)}", file=sys.stderr)
+        return 2
     return 0
 
 
