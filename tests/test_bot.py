@@ -285,23 +285,20 @@ def test_opens_one_pull_request_then_updates_it(project, api) -> None:
     assert_token_nowhere(api, first.stdout, first.stderr, second.stdout, second.stderr, repos=(work, remote))
 
 
-def test_updates_its_own_branch_when_the_base_moves(project, api) -> None:
+def test_updates_its_own_branch_when_the_base_moves(project, api, monkeypatch) -> None:
     work, remote = project
     assert run(path=str(work), repo="acme/shop", api_url=api.url, token_env="BOT_TOKEN") == 2  # no token yet
-    os.environ["BOT_TOKEN"] = TOKEN
-    try:
-        assert run(path=str(work), repo="acme/shop", api_url=api.url, token_env="BOT_TOKEN") == 0
-        first = git("rev-parse", BRANCH, cwd=remote)
-        # someone adds a second Dockerfile to main
-        other = work.parent / "other"
-        git("clone", "-q", str(remote), str(other), cwd=work.parent)
-        write(other / "api" / "Dockerfile", "FROM alpine:3.20\nRUN apk add curl\nCMD curl -s localhost\n")
-        git("add", "-A", cwd=other)
-        git("commit", "-q", "-m", "api", cwd=other)
-        git("push", "-q", "origin", "main", cwd=other)
-        assert run(path=str(work), repo="acme/shop", api_url=api.url, token_env="BOT_TOKEN") == 0
-    finally:
-        del os.environ["BOT_TOKEN"]
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    assert run(path=str(work), repo="acme/shop", api_url=api.url, token_env="BOT_TOKEN") == 0
+    first = git("rev-parse", BRANCH, cwd=remote)
+    # someone adds a second Dockerfile to main
+    other = work.parent / "other"
+    git("clone", "-q", str(remote), str(other), cwd=work.parent)
+    write(other / "api" / "Dockerfile", "FROM alpine:3.20\nRUN apk add curl\nCMD curl -s localhost\n")
+    git("add", "-A", cwd=other)
+    git("commit", "-q", "-m", "api", cwd=other)
+    git("push", "-q", "origin", "main", cwd=other)
+    assert run(path=str(work), repo="acme/shop", api_url=api.url, token_env="BOT_TOKEN") == 0
     new = git("rev-parse", BRANCH, cwd=remote)
     assert new != first
     assert git("rev-parse", f"{BRANCH}^", cwd=remote) == git("rev-parse", "main", cwd=remote)
@@ -314,7 +311,7 @@ def test_updates_its_own_branch_when_the_base_moves(project, api) -> None:
     assert "### `api/Dockerfile`" in api.pulls[0]["body"]
 
 
-def test_never_overwrites_commits_that_are_not_its_own(project, api, capsys) -> None:
+def test_never_overwrites_commits_that_are_not_its_own(project, api, capsys, monkeypatch) -> None:
     work, remote = project
     other = work.parent / "other"
     git("clone", "-q", str(remote), str(other), cwd=work.parent)
@@ -324,11 +321,8 @@ def test_never_overwrites_commits_that_are_not_its_own(project, api, capsys) -> 
     git("commit", "-q", "-m", "mine", cwd=other)
     git("push", "-q", "origin", BRANCH, cwd=other)
     theirs = git("rev-parse", BRANCH, cwd=remote)
-    os.environ["GITHUB_TOKEN"] = TOKEN
-    try:
-        status = run(path=str(work), repo="acme/shop", api_url=api.url)
-    finally:
-        del os.environ["GITHUB_TOKEN"]
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    status = run(path=str(work), repo="acme/shop", api_url=api.url)
     err = capsys.readouterr().err
     assert status == 2
     assert f"origin's {BRANCH} holds commits that are not dockopt's own" in err
