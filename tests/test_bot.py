@@ -544,3 +544,17 @@ def test_git_over_http_sends_the_token_as_a_header_only(tmp_path, git_env, monke
     assert seen and all(headers == [f"Basic {basic}"] for headers in seen)
     assert argv and not any(TOKEN in " ".join(a) or basic in " ".join(a) for a in argv)
     assert TOKEN not in (work / ".git" / "config").read_text()
+
+
+def test_bad_configuration_on_the_base_is_one_line_and_cleans_up(project, api) -> None:
+    work, remote = project
+    write(work / ".dockopt.toml", "colour = 'blue'\n")
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "config", cwd=work)
+    git("push", "-q", "origin", "main", cwd=work)
+    done = bot(cwd=work, api=api)
+    assert done.returncode == 2
+    assert done.stderr.startswith("dockopt: error: ") and "unknown key 'colour'" in done.stderr
+    assert done.stderr.count("\n") == 1 and TRACEBACK not in done.stderr
+    assert git("worktree", "list", cwd=work).count("\n") == 0
+    assert api.writes() == []
