@@ -49,6 +49,7 @@ class DockoptServer(LanguageServer):
         self.pull_configuration = False  # whether the client answers workspace/configuration
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dockopt-analysis")
         self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.tasks: set[asyncio.Task] = set()  # running publications, kept until done
         self.analyses: dict[str, tuple[tuple, Analysis]] = {}  # uri -> (key, last analysis)
 
     # ------------------------------------------------------------------ helpers
@@ -82,7 +83,13 @@ class DockoptServer(LanguageServer):
         if handle is not None:
             handle.cancel()
         loop = asyncio.get_running_loop()
-        self.pending[uri] = loop.call_later(delay, lambda: loop.create_task(self.publish(uri)))
+
+        def start() -> None:
+            task = loop.create_task(self.publish(uri))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+        self.pending[uri] = loop.call_later(delay, start)
 
     async def publish(self, uri: str) -> None:
         self.pending.pop(uri, None)
