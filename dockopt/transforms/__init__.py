@@ -20,6 +20,7 @@ from dockopt.transforms import (
     duplicate_cmd,
     exec_form,
     maintainer,
+    merge_runs,
     pin_base_tag,
     pip_no_cache,
     rpm_hygiene,
@@ -53,6 +54,7 @@ ALL: tuple[Transform, ...] = (
     yarn_cache_clean.TRANSFORM,
     wget_progress.TRANSFORM,
     useradd_no_log.TRANSFORM,
+    merge_runs.TRANSFORM,
 )
 
 
