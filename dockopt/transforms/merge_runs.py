@@ -70,8 +70,8 @@ CHEAP = frozenset(
     "userdel groupdel deluser delgroup chpasswd rm rmdir sed cp mv touch cat tee ls true [ test "
     "install truncate".split()
 )
-# Builtins (and wrappers of them) whose effect outlives the command: the shell's working
-# folder, variables, options, limits, traps, file descriptors, or the shell itself.
+# Builtins whose effect outlives the command: the shell's working folder, variables,
+# options, limits, traps, file descriptors, or the shell itself. (Cheap too, being builtins.)
 STATEFUL = frozenset(
     "cd pushd popd export unset set shopt alias unalias umask ulimit trap exec exit return "
     "source . eval readonly declare typeset local hash shift getopts read mapfile readarray "
@@ -137,7 +137,7 @@ def _mergeable(dockerfile, first, a, second, b) -> bool:
         first.flags == second.flags
         and not any(_isolating_mount(f) for f in first.flags)
         and _inert(a)
-        and (_program(a) in CHEAP or _kind(a) == _kind(b))
+        and (_program(a) in CHEAP or _program(a) in STATEFUL or _kind(a) == _kind(b))
         and not any(_PRAGMA.match(line) for line in _comment_lines(dockerfile, first, second).splitlines())
     )
 
