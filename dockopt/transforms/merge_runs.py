@@ -194,8 +194,10 @@ def _end_of_text(dockerfile, ins) -> int:
 
 
 def _comment_lines(dockerfile, first, second) -> str:
-    """The comment lines between two instructions, each with its line ending."""
-    gap = dockerfile.source[first.end : second.start]
+    """The comment lines between the first RUN and the second's command (those above the
+    second RUN and those inside its continuation before the command), each with its line
+    ending."""
+    gap = dockerfile.source[first.end : second.args_offset()]
     return "".join(line for line in re.findall(r"[^\n]*\n", gap) if line.lstrip().startswith("#"))
 
 
