@@ -8,15 +8,16 @@ What it does
         RUN chmod +x kubectl                    RUN chmod +x kubectl \\
         RUN mv kubectl /usr/local/bin/  ->          && mv kubectl /usr/local/bin/
 
-    These are the RUNs hadolint DL3059 reports. A RUN that already chains commands is
-    left as its author split it, as DL3059 does. Comment lines between the RUNs move into
-    the merged RUN as comment lines of its continuation (BuildKit skips them there); blank
-    lines between them go.
+    These are the RUNs hadolint DL3059 reports: a RUN right after a RUN with the same
+    flags (comments between them aside), each running at most one command. A RUN that
+    already chains commands is left as its author split it, as DL3059 leaves it. Comment
+    lines between the RUNs move into the merged RUN as comment lines of its continuation
+    (BuildKit skips them there); blank lines between them go.
 
 Why
-    Each RUN commits a layer: one more layer to store, push and pull, and a file a RUN
-    creates and a later RUN deletes stays in the earlier layer. One RUN makes one layer
-    (Docker's best practices; hadolint DL3059).
+    Each RUN commits a layer: one more layer to store, push and pull, and a file that one
+    RUN creates and a later RUN deletes stays in the earlier layer. One RUN makes one
+    layer (Docker's best practices; hadolint DL3059).
 
 Example
     RUN useradd -m app
@@ -28,32 +29,35 @@ Example
         && echo "app ALL=(ALL) NOPASSWD:ALL" >> /etc/sudoers
 
 When it is not safe
-    `RUN a` then `RUN b` builds what `RUN a && b` builds when `a` fails the build exactly
-    when it fails the chain, and leaves nothing behind in the shell that `b` could see.
-    So every RUN merged is one simple command with nothing else (no `;`, `&`, `||`, `if`,
-    loop, subshell, `$( )`, trailing comment or heredoc), and every command but the last
-    changes no shell state: no `cd`, `export`, assignment, `set`, `umask`, `ulimit`,
-    `exec`, `exit`, `trap`, `source`, `eval` or other builtin that alters the shell, no
-    command name chosen by a variable, and no daemon started (`service x start`, `nohup`,
-    `--daemon`), which a RUN's end would have stopped. A hard link (`ln` without `-s`) is
-    not merged with what follows (a later RUN's in-place change copies one name of the
-    link up and splits it from the others; in one RUN they stay together), nor a change to
+    The shell. `RUN a` then `RUN b` builds what `RUN a && b` builds when `a` fails the
+    chain exactly when it failed the build, and leaves nothing in the shell that `b` could
+    see. So each RUN merged is one simple command and nothing else: no `;`, `&`, `||`,
+    `!`, `if`, loop, subshell, `$( )`, trailing comment or heredoc. Every command but the
+    last changes no shell state: no `cd`, `export`, bare assignment, `set`, `umask`,
+    `ulimit`, `exec`, `exit`, `trap`, `source`, `eval` or other builtin that alters the
+    shell; no command named by a variable; no daemon started (`service x start`, `nohup`,
+    `--daemon`), which the end of its RUN would have stopped; no hard link (`ln` without
+    `-s`: a later RUN's in-place change copies one name of the link up into its own layer
+    and splits it from the others, in one RUN they stay one file); no change to
     /etc/hosts, /etc/resolv.conf or /etc/hostname, which BuildKit gives each RUN afresh.
-    The RUNs must carry the same flags and no mount whose writes one RUN would not pass on
-    to the next (`type=tmpfs`, a `rw` bind mount). RUNs with another instruction between
-    them, with a `# hadolint` or `# dockopt` comment between them (it belongs to the
-    instruction below it), RUNs no POSIX shell runs (Windows images, SHELL instructions for
-    other shells, files with the backtick escape) are left alone.
-    The build cache: after a merge, editing the second command reruns the first. So a RUN
-    is merged with the next only when its command is cheap (`mkdir`, `chmod`, `chown`,
-    `ln`, `echo`, `useradd`, `rm`, `sed`, `cp`, ...) or the next RUN runs the same kind of
+
+    The build. Both RUNs carry the same flags, and no mount whose writes one RUN would
+    not pass on to the next (`type=tmpfs`, a `rw` bind mount). RUNs with another
+    instruction between them, or a `# hadolint` or `# dockopt` comment (it belongs to the
+    instruction below it), are left alone, as are RUNs no POSIX shell runs: Windows
+    images, stages after a SHELL for another shell, files with the backtick escape.
+
+    The cache. After a merge, editing the second command reruns the first. So a RUN is
+    merged with the next only when its command is cheap (`mkdir`, `chmod`, `chown`, `ln`,
+    `echo`, `useradd`, `rm`, `sed`, `cp`, `mv`, ...) or the next RUN runs the same kind of
     step (the same program and subcommand: two `apt-get install`, two `pip install`, two
-    `gem install`); a package install or download is never merged with a different step
-    after it. A cheap step before an expensive one is merged: the expensive one reruns
-    whenever the cheap one changes anyway.
-    The image is the same (`safe`): the same commands run in the same environment, in one
-    layer instead of several; a file that one RUN creates and a later one deletes is no
-    longer stored at all, and no whiteout for it either.
+    `gem install`): a package install, a download or a build is never merged with a
+    different step after it. A cheap step before an expensive one is merged, since the
+    expensive one reruns whenever the cheap one changes anyway.
+
+    Then the image is the same (`safe`): the same commands run in the same environment,
+    in one layer instead of several. A file that one RUN created and a later one deleted
+    is no longer stored at all, nor a whiteout for it; that is the point.
 """
 
 from __future__ import annotations
