@@ -21,6 +21,7 @@ from dockopt.transforms import (
     duplicate_cmd,
     exec_form,
     maintainer,
+    merge_runs,
     non_root_user,
     pin_base_tag,
     pip_no_cache,
@@ -56,6 +57,7 @@ ALL: tuple[Transform, ...] = (
     yarn_cache_clean.TRANSFORM,
     wget_progress.TRANSFORM,
     useradd_no_log.TRANSFORM,
+    merge_runs.TRANSFORM,
 )
 
 # Off unless switched on (`--cache-mounts`) or selected by id or name.
