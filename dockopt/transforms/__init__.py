@@ -4,6 +4,8 @@ The list is explicit: a module missing from it is caught by a test, not silently
 Order matters where rewrites build on each other: instruction-level fixes first, then the
 structural rewrites (cache order before the stage split, the split before the base-image
 swap, so the split sees the original builder image), then package-manager hygiene.
+DO205 (dockerignore) comes last: it changes no Dockerfile; the runner computes its
+.dockerignore from the rewritten one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dockopt.transforms import (
     apt_update_merge,
     cache_order,
     copy_dest_slash,
+    dockerignore,
     duplicate_cmd,
     exec_form,
     maintainer,
@@ -53,6 +56,7 @@ ALL: tuple[Transform, ...] = (
     yarn_cache_clean.TRANSFORM,
     wget_progress.TRANSFORM,
     useradd_no_log.TRANSFORM,
+    dockerignore.TRANSFORM,
 )
 
 
