@@ -218,6 +218,11 @@ _INSTALLS = {
     "node": re.compile(r"\b(npm|pnpm|bun)\s+(ci|install|i)\b|\byarn(\s+install)?\s*($|[;&|)]|--)"),
     "python": re.compile(r"\b(pip3?|uv|poetry|pipenv|pdm)\b[^;&|]*\b(install|sync)\b"),
 }
+# Commands that create the dependency folder itself (pip installs into site-packages, not .venv).
+_CREATES = {
+    "node": _INSTALLS["node"],
+    "python": re.compile(r"-m\s+venv\b|\bvirtualenv\s|\buv\s+(sync|venv)\b|\b(poetry|pdm|pipenv)\s+install\b"),
+}
 _BUILDS = {
     "node": re.compile(r"\b(npm|pnpm|bun|yarn)\s+(run\s+)?build\b|\b(next|vite|ng|nuxt)\s+build\b|\btsc\b"),
     "maven": re.compile(r"\bmvnw?\b[^;&|]*\b(package|install|verify|compile)\b"),
@@ -257,7 +262,7 @@ COMMON = (
 ECOSYSTEMS = (
     Block(
         "node",
-        "# Node: the image installs its own dependencies",
+        "# Node: local dependencies and logs; the image installs its own",
         (
             _r("node_modules", DEPS),
             _r("npm-debug.log*", CACHE, "npm-debug.log", present=True),
@@ -332,7 +337,8 @@ class Needs:
 
     paths: list[str] = field(default_factory=list)  # explicit sources, cleaned, globs kept
     commands: list[tuple[int, str]] = field(default_factory=list)  # (order, text) of RUN, CMD...
-    words: list[tuple[int, str]] = field(default_factory=list)  # (order, path-like word)
+    words: list[tuple[tuple[int, int], str]] = field(default_factory=list)  # ((order, offset), word)
+    declarations: set[tuple[int, int]] = field(default_factory=set)  # where ENV words are
 
 
 _SPLIT = re.compile(r"""[\s'"=:;,&|()<>`]+""")
@@ -354,7 +360,14 @@ def needs_of(dockerfile) -> Needs:
         if ins.keyword in _MENTIONING:
             text = " ".join([ins.args_text, *(h.content for h in ins.heredocs)])
             needs.commands.append((order, text))
-            needs.words.extend((order, w) for w in _SPLIT.split(text) if w and not w.startswith("-"))
+            at = 0
+            for word in _SPLIT.split(text):
+                at = text.index(word, at) if word else at
+                if word and not word.startswith("-"):
+                    needs.words.append(((order, at), word))
+                    if ins.keyword == "ENV":
+                        needs.declarations.add((order, at))
+                at += len(word)
     return needs
 
 
@@ -427,7 +440,7 @@ def propose(context, dockerfiles: Sequence, existing: str | None, keep: Iterable
                 continue
             if all(ignored(taken, p) for p in rule.probes):
                 continue  # already covered
-            if rule.present and not _present(context, rule.pattern):
+            if rule.present and not _present(context, rule.pattern, taken):
                 continue
             candidate = taken + [compile_pattern(rule.pattern)]
             if not _allowed(rule, block.name, candidate, taken, needs, keep, context):
@@ -458,11 +471,11 @@ def render(existing: str | None, added: Sequence[Added]) -> str:
     return text + nl.join(["# added by dockopt", *lines]) + nl
 
 
-def _present(context, pattern: str) -> bool:
-    if pattern.startswith("**/"):
-        name = pattern[3:]
-        return bool(context.glob(name) or context.glob("**/" + name))
-    return bool(context.glob(pattern))
+def _present(context, pattern: str, taken: Sequence[Pattern]) -> bool:
+    """Whether something in the context that the file does not leave out yet matches."""
+    name = pattern[3:] if pattern.startswith("**/") else pattern
+    found = context.glob(name) + (context.glob("**/" + name) if pattern.startswith("**/") else [])
+    return any(not ignored(taken, f.replace(os.sep, "/")) for f in found)
 
 
 def _allowed(rule: Rule, ecosystem: str, candidate, taken, needs: Sequence[Needs], keep, context) -> bool:
@@ -471,33 +484,53 @@ def _allowed(rule: Rule, ecosystem: str, candidate, taken, needs: Sequence[Needs
         if ignored(candidate, path) and not ignored(taken, path):
             return False
     for need in needs:
+        sources = [(src, _expand(context, src)) for src in need.paths]
         # A source the build names must stay, and so must the folders above it.
-        for src in need.paths:
-            for path in _expand(context, src):
+        for _, paths in sources:
+            for path in paths:
                 if path != "." and ignored(candidate, path) and not ignored(taken, path):
                     return False
-        # A command that uses a path the rule ignores: kept, unless the image made it first.
-        first_build = _first(need, _BUILDS.get(ecosystem)) if rule.kind == OUTPUT else None
-        for order, word in need.words:
-            if first_build is not None and order >= first_build:
+        if not any(_reaches(src, paths, probe) for src, paths in sources for probe in rule.probes):
+            continue  # this Dockerfile copies nothing the rule leaves out
+        # A command that uses a path the rule ignores: kept, unless the image made it first
+        # (dependencies by installing them, output by building it; an ENV naming them, like
+        # PATH=/app/node_modules/.bin, only says where they will be).
+        made = {DEPS: _INSTALLS, OUTPUT: _BUILDS}.get(rule.kind)
+        if made is not None and _first(need, made.get(ecosystem)) is None:
+            return False
+        first = _first(need, {DEPS: _CREATES, OUTPUT: _BUILDS}[rule.kind].get(ecosystem)) if made else None
+        for where, word in need.words:
+            if first is not None and (where >= first or where in need.declarations):
                 continue
             if any(ignored(single, p) for p in _suffixes(word)):
                 return False
-        if rule.kind == DEPS and _first(need, _INSTALLS.get(ecosystem)) is None:
+        if rule.kind == VCS and (any(_GIT_COMMAND.search(t) for _, t in need.commands) or _versioned_from_git(context)):
             return False
-        if rule.kind == OUTPUT and first_build is None:
-            return False
-        if rule.kind == VCS and any(_GIT_COMMAND.search(text) for _, text in need.commands):
-            return False
-    if rule.kind == VCS and _versioned_from_git(context):
-        return False
     return True
 
 
-def _first(need: Needs, command: re.Pattern | None) -> int | None:
+def _reaches(src: str, paths: list[str], probe: str) -> bool:
+    """Whether copying `src` copies `probe`: it is the whole context, a folder above the
+    probe, or a wildcard matching it or a folder above it."""
+    if any(p == "." or probe == p or probe.startswith(p + "/") for p in paths):
+        return True
+    if not _GLOB.search(src):
+        return False
+    try:
+        return ignored([compile_pattern(src)], probe)
+    except BadPattern:
+        return True
+
+
+def _first(need: Needs, command: re.Pattern | None) -> tuple[int, int] | None:
+    """Where the first command matching `command` starts: (instruction, offset)."""
     if command is None:
         return None
-    return next((order for order, text in need.commands if command.search(text)), None)
+    for order, text in need.commands:
+        m = command.search(text)
+        if m:
+            return order, m.start()
+    return None
 
 
 def _suffixes(word: str) -> list[str]:
