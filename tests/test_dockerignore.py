@@ -372,3 +372,18 @@ def test_a_virtualenv_made_inside_may_be_named_after(tmp_path: Path) -> None:
         "CMD [\"/app/.venv/bin/python\", \"app.py\"]\n"
     )
     assert ".venv" in _plan(tmp_path, dockerfile, {"requirements.txt": ""})
+
+
+@pytest.mark.parametrize(
+    "command, uses_git",
+    [
+        ("apt-get install -y git curl", False),
+        ("git clone https://example.com/x.git", False),
+        ("git rev-parse HEAD > /version", True),
+        ("cd /src && git describe --tags", True),
+        ("echo $(git rev-parse HEAD)", True),
+    ],
+)
+def test_which_runs_read_git(tmp_path: Path, command: str, uses_git: bool) -> None:
+    dockerfile = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && {command}\n"
+    assert (".git" not in _plan(tmp_path, dockerfile, {"package.json": "{}"})) is uses_git

@@ -314,7 +314,7 @@ _MARKERS = {
 _VCS_VERSIONING = re.compile(
     r"setuptools[_-]scm|hatch-vcs|versioneer|poetry-dynamic-versioning|dunamai|\bpbr\b|\"husky|git (describe|rev-parse)"
 )
-_GIT_COMMAND = re.compile(r"(^|[\s;&|(`])git\s+(?!clone\b)")
+_GIT_COMMAND = re.compile(r"(?:^|[;&|(`]|\b(?:then|do|else)\s)\s*(?:\S*/)?git\s+(?!clone\b)")
 _GLOB = re.compile(r"[*?\[]")
 
 
