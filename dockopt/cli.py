@@ -90,8 +90,10 @@ def fix(
             elif outcome.error and not (diff or check):
                 sys.stdout.buffer.write(text)
         else:
-            outcome = runner.run_file(path, transforms, context, safe_only, write)
+            outcome = runner.run_file(path, transforms, context, safe_only, write, targets)
         report.add(outcome, write)
+        for companion in outcome.companions:  # a .dockerignore beside it (DO205)
+            report.add(companion, write)
     raise typer.Exit(report.finish(check))
 
 

@@ -7,11 +7,13 @@ import difflib
 _NO_NEWLINE = "\\ No newline at end of file\n"
 
 
-def unified_diff(old: str, new: str, path: str) -> str:
-    a = _lines(old)
+def unified_diff(old: str | None, new: str, path: str) -> str:
+    """The diff from `old` to `new`; `old` None is a new file (`--- /dev/null`)."""
+    a = _lines(old or "")
     b = _lines(new)
     out = []
-    for line in difflib.unified_diff(a, b, f"a/{path}", f"b/{path}", lineterm="\n"):
+    before = "/dev/null" if old is None else f"a/{path}"
+    for line in difflib.unified_diff(a, b, before, f"b/{path}", lineterm="\n"):
         out.append(line if line.endswith("\n") else line + "\n" + _NO_NEWLINE)
     return "".join(out)
 

@@ -5,12 +5,17 @@ changed or failed, and the caller reports the outcomes. Input that is not a Dock
 docker would build fails with `path:line:col: message`; a rewrite that fails verification
 fails the file as a dockopt bug. Writes go to a temporary file in the same folder that
 then replaces the original, keeping its mode, so no reader ever sees half a file.
+
+A rewrite may also change a file beside the Dockerfile: DO205 proposes the build
+context's .dockerignore once the Dockerfile is rewritten (its COPY sources are final then).
+That change comes back as a companion Outcome of its own, whose `result.source` is None
+when the file is new, so callers show, count and report it like any other file.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 from dockopt.optimizer.context import BuildContext
@@ -28,6 +33,7 @@ class Outcome:
     result: Result | None = None
     error: str | None = None  # "line:col: message"
     bug: bool = False
+    companions: list[Outcome] = field(default_factory=list)  # other files changed with it
 
     @property
     def changed(self) -> bool:
@@ -107,7 +113,10 @@ def run_file(
     context_dir: str | None,
     safe_only: bool,
     write: bool,
+    others: Sequence[str] = (),
 ) -> Outcome:
+    """`others`: every Dockerfile of this run, in order (Dockerfiles sharing a build context
+    share one .dockerignore, proposed once)."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -124,16 +133,49 @@ def run_file(
             write_atomic(path, outcome.result.output.encode("utf-8"))
         except OSError as exc:
             return Outcome(path, error=f"1:1: cannot write: {exc.strerror or exc}")
+    if outcome.result is not None and not safe_only:
+        outcome.companions = _companions(path, outcome.result, transforms, context_dir, write, others)
     return outcome
 
 
+def _companions(path, result, transforms, context_dir, write, others) -> list[Outcome]:
+    """The .dockerignore change DO205 proposes for this Dockerfile's context, if any."""
+    from dockopt.transforms.dockerignore import TRANSFORM
+
+    if TRANSFORM not in transforms:
+        return []
+    from dockopt.optimizer import dockerignore
+    from dockopt.optimizer.edits import Edit
+    from dockopt.optimizer.pipeline import Change
+
+    plan = dockerignore.plan_file(path, result.source, result.output, context_dir, others, TRANSFORM.keys)
+    if plan is None:
+        return []
+    changes = [
+        Change(TRANSFORM, Edit(start, start, text, why), line, TRANSFORM.safety)
+        for start, line, text, why in plan.blocks()
+    ]
+    if write:
+        try:
+            write_atomic(plan.target, plan.after.encode("utf-8"))
+        except OSError as exc:
+            return [Outcome(plan.path, error=f"1:1: cannot write: {exc.strerror or exc}")]
+    return [Outcome(plan.path, Result(plan.before, plan.after, changes))]
+
+
 def write_atomic(path: str, data: bytes) -> None:
-    """Replace the file's content in one step, keeping its mode; a symlink stays a link."""
+    """Replace the file's content in one step, keeping its mode; a symlink stays a link.
+    A new file gets the mode the umask gives."""
     import stat
     import tempfile
 
     target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
+    if os.path.exists(target):
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    else:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".dockopt-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -4,6 +4,8 @@ The list is explicit: a module missing from it is caught by a test, not silently
 Order matters where rewrites build on each other: instruction-level fixes first, then the
 structural rewrites (cache order before the stage split, the split before the base-image
 swap, so the split sees the original builder image), then package-manager hygiene.
+DO205 (dockerignore) comes last: it changes no Dockerfile; the runner computes its
+.dockerignore from the rewritten one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dockopt.transforms import (
     cache_mounts,
     cache_order,
     copy_dest_slash,
+    dockerignore,
     duplicate_cmd,
     exec_form,
     maintainer,
@@ -58,6 +61,7 @@ ALL: tuple[Transform, ...] = (
     wget_progress.TRANSFORM,
     useradd_no_log.TRANSFORM,
     merge_runs.TRANSFORM,
+    dockerignore.TRANSFORM,
 )
 
 # Off unless switched on (`--cache-mounts`) or selected by id or name.
