@@ -21,6 +21,7 @@ from dockopt.transforms import (
     exec_form,
     maintainer,
     pin_base_tag,
+    pipefail,
     pip_no_cache,
     rpm_hygiene,
     slim_base,
@@ -53,6 +54,7 @@ ALL: tuple[Transform, ...] = (
     yarn_cache_clean.TRANSFORM,
     wget_progress.TRANSFORM,
     useradd_no_log.TRANSFORM,
+    pipefail.TRANSFORM,
 )
 
 
