@@ -7,7 +7,8 @@ README, each fact with its source. It is read on the first query, never on impor
 The transforms ask three things:
 
 - `describe(ref)`: family, version, variant (full/slim/alpine/windows/distroless/scratch),
-  libc, whether a shell, bash, apt-get or apk is there, what /bin/sh is, Windows, deprecation, and a size
+  libc, whether a shell, bash, apt-get or apk is there, what /bin/sh is, Windows,
+  deprecation, and a size
   where a source gives one. None means unknown: nothing here is a guess.
 - `slimmer(ref, needs)`: the smallest variant of the same image, version and flavour that
   the manifests list and that keeps what the Dockerfile needs (NEEDS).

@@ -193,7 +193,7 @@ def bash_difference(text: str) -> str | None:
         if cmd.name == "echo":  # the builtin: /bin/echo is the same program for both
             if args and args[0].startswith("-") and args[0] != "-n" and _ECHO_OPTION.match(args[0]):
                 return f"`echo {args[0]}`: dash's echo has no option but -n"
-            if "\\" in raw_args:
+            if any("\\" in _unquoted(cmd.raw[s - cmd.start : e - cmd.start]) for s, e in cmd.spans[1:]):
                 return "`echo` with a backslash: dash's echo interprets escapes, bash's does not"
         if cmd.name == "printf" and _PRINTF_BASH.search(raw_args):
             return "`printf` escape that dash's printf lacks"
@@ -207,6 +207,30 @@ def bash_difference(text: str) -> str | None:
             if "'" not in raw and '"' not in raw and (_BRACE.search(raw) or "[^" in raw):
                 return f"`{raw}`: bash expands braces (and `[^...]`), dash does not"
     return None
+
+
+def _unquoted(raw: str) -> str:
+    """A word as the command receives it, expansions left as written: the backslashes the
+    shell removes (`\\$` in double quotes, `\\x` outside quotes) are gone."""
+    out, i, quote = [], 0, None
+    while i < len(raw):
+        ch = raw[i]
+        if quote == "'":
+            quote = None if ch == "'" else quote
+            out.append(ch if quote else "")
+        elif ch == "\\" and i + 1 < len(raw):
+            nxt = raw[i + 1]
+            keep = quote == '"' and nxt not in '$`"\\\n'
+            out.append(("\\" if keep else "") + nxt)
+            i += 1
+        elif ch in "'\"" and quote is None:
+            quote = ch
+        elif ch == '"' and quote == '"':
+            quote = None
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def _bash_option(cmd: Command) -> bool:
