@@ -8,8 +8,8 @@ The transforms ask three things:
 
 - `describe(ref)`: family, version, variant (full/slim/alpine/windows/distroless/scratch),
   libc, whether a shell, bash, apt-get or apk is there, what /bin/sh is, Windows,
-  deprecation, and a size
-  where a source gives one. None means unknown: nothing here is a guess.
+  deprecation, and a size where a source gives one. None means unknown: nothing here is
+  a guess.
 - `slimmer(ref, needs)`: the smallest variant of the same image, version and flavour that
   the manifests list and that keeps what the Dockerfile needs (NEEDS).
 - `current_tag(name)`: the version tag behind `latest`.
