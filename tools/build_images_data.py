@@ -38,6 +38,12 @@ DEBIAN_BASE = ("Debian policy: bash and apt are Priority required, in every Debi
                "image; slim only drops files such as man pages and docs ({slim})")
 WINDOWS = "official-images Architectures `windows-amd64`; RUN runs `cmd /S /C` (Dockerfile reference, SHELL)"
 SCRATCH = "Dockerfile reference: `FROM scratch` is the reserved, explicitly empty image"
+# What /bin/sh is, for rewrites that change the shell (DO109 adds `-o pipefail`).
+SH_DASH = ("Debian policy 10.4 and the dash package: /bin/sh is dash, Priority required, since "
+           "Debian 6.0 and Ubuntu 6.10; bash is installed beside it at /bin/bash")
+SH_BUSYBOX = ("alpinelinux/aports main/busybox/busyboxconfig: CONFIG_SH_IS_ASH=y, "
+              "CONFIG_ASH_BASH_COMPAT=y (ash has `set -o pipefail`); /bin/sh and /bin/ash are "
+              "links to BusyBox")
 DL_BASE = "GoogleContainerTools/distroless base/README.md, commit 1533e54a7380"
 DL_CC = "GoogleContainerTools/distroless cc/README.md, commit a9245545096a (everything in base, plus libgcc)"
 DL_UID = "GoogleContainerTools/distroless common/variables.bzl, commit 2bbbfedeee0d (NONROOT = 65532)"
@@ -153,15 +159,17 @@ def variants(docs: Path) -> dict:
 
 
 def systems() -> dict:
-    """libc, shell, bash, apt, apk of each kind of system an image is built on."""
+    """libc, shell, bash, apt, apk (and what /bin/sh is, where known) of each kind of system an
+    image is built on."""
     facts = lambda libc, shell, bash, apt, apk, source: dict(libc=libc, shell=shell, bash=bash, apt=apt,
                                                              apk=apk, source=source)
     debian = DEBIAN_BASE.format(slim=DOCS.format(name="debian_variant-slim.md"))
     alpine = DOCS.format(name="template-helpers_variant-alpine.md") + "; " + ALPINE_DOC
+    sh = lambda name, source: dict(sh=name, sh_source=source)
     return {
-        "debian": facts("glibc", True, True, True, False, debian),
-        "ubuntu": facts("glibc", True, True, True, False, debian),
-        "alpine": facts("musl", True, False, False, True, alpine),
+        "debian": facts("glibc", True, True, True, False, debian) | sh("dash", SH_DASH),
+        "ubuntu": facts("glibc", True, True, True, False, debian) | sh("dash", SH_DASH),
+        "alpine": facts("musl", True, False, False, True, alpine) | sh("busybox-ash", SH_BUSYBOX),
         "windows": facts(None, True, False, False, False, WINDOWS),
         "distroless": facts(None, False, False, False, False, DISTROLESS + " (no package managers, no shell)"),
         "distroless-debug": facts(None, True, False, False, False,

@@ -7,8 +7,9 @@ README, each fact with its source. It is read on the first query, never on impor
 The transforms ask three things:
 
 - `describe(ref)`: family, version, variant (full/slim/alpine/windows/distroless/scratch),
-  libc, whether a shell, bash, apt-get or apk is there, Windows, deprecation, and a size
-  where a source gives one. None means unknown: nothing here is a guess.
+  libc, whether a shell, bash, apt-get or apk is there, what /bin/sh is, Windows,
+  deprecation, and a size where a source gives one. None means unknown: nothing here is
+  a guess.
 - `slimmer(ref, needs)`: the smallest variant of the same image, version and flavour that
   the manifests list and that keeps what the Dockerfile needs (NEEDS).
 - `current_tag(name)`: the version tag behind `latest`.
@@ -79,6 +80,7 @@ class Image:
     libc: str | None = None  # glibc, musl, none
     shell: bool | None = None
     bash: bool | None = None
+    sh: str | None = None  # what /bin/sh is: "dash", "busybox-ash"; None when no source says
     apt: bool | None = None
     apk: bool | None = None
     windows: bool = False
@@ -242,9 +244,9 @@ def _sizes() -> dict[str, Size]:
 
 
 def _system(name: str | None) -> dict:
-    """libc, shell, bash, apt, apk of a system (debian, alpine, windows, distroless...)."""
+    """libc, shell, bash, sh, apt, apk of a system (debian, alpine, windows, distroless...)."""
     facts = data()["systems"].get(name or "", {})
-    return {k: facts.get(k) for k in ("libc", "shell", "bash", "apt", "apk")}
+    return {k: facts.get(k) for k in ("libc", "shell", "bash", "sh", "apt", "apk")}
 
 
 def _sources(*sources: str | None) -> tuple[str, ...]:
@@ -288,7 +290,7 @@ def _official(ref: str, family: str, tag: str, digest: str | None) -> Image:
         deprecated=dep.get("note"), replaced_by=tuple(successors),
         size=_sizes().get(f"docker.io/library/{family}:{tag}"),
         sources=_sources(fam["source"], data()["systems"].get(system or "", {}).get("source"),
-                         dep.get("source")),
+                         data()["systems"].get(system or "", {}).get("sh_source"), dep.get("source")),
     )
 
 
@@ -317,7 +319,8 @@ def _dotnet(ref: str, path: str, tag: str, digest: str | None) -> Image:
         ref, "mcr.microsoft.com", path, tag, digest, t.version, t.variant, t.distro, t.suite,
         **_system(system), windows=t.windows, role=repo["role"],
         run_images=tuple(repo.get("run_images", ())),
-        sources=_sources(repo["source"], data()["systems"].get(system or "", {}).get("source")),
+        sources=_sources(repo["source"], data()["systems"].get(system or "", {}).get("source"),
+                         data()["systems"].get(system or "", {}).get("sh_source")),
     )
 
 

@@ -27,6 +27,7 @@ from dockopt.transforms import (
     merge_runs,
     non_root_user,
     pin_base_tag,
+    pipefail,
     pip_no_cache,
     rpm_hygiene,
     slim_base,
@@ -61,6 +62,7 @@ ALL: tuple[Transform, ...] = (
     wget_progress.TRANSFORM,
     useradd_no_log.TRANSFORM,
     merge_runs.TRANSFORM,
+    pipefail.TRANSFORM,
     dockerignore.TRANSFORM,
 )
 

@@ -1,0 +1,250 @@
+"""What changes in a script when its shell changes: from dash to bash, and with pipefail.
+
+DO109 puts `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` (or BusyBox ash with the same
+option) before RUNs that /bin/sh ran so far. That is only sound when every script it now
+covers means the same to the new shell. This module answers two questions about one script:
+
+- `pipelines(text)`: the pipelines, each as its parts (simple or compound commands) with
+  their text. `shell.commands` lists simple commands only, so a pipe into a compound
+  command (`find | while read f; do ...; done`) is invisible there; the parser here records
+  every command the grammar reads, with the operator before it, by extending the one in
+  `shell.py` rather than copying it.
+- `pipefail_hazard(text)`: why `-o pipefail` could fail or change a pipeline that passes
+  today: a reader that stops early (`head`, `grep -q`, `sed q`, `awk exit`, `read`) so the
+  writer dies of SIGPIPE; a writer that never ends (`yes`, `/dev/urandom`); a command
+  whose failure is ordinary (`grep` finding nothing, `diff`, `test`, errors sent to
+  /dev/null) before the last part of a pipeline that no `||` guards.
+- `bash_difference(text)`: why bash could run a script differently from dash: `echo` with
+  backslashes or options other than `-n` (dash's echo interprets escapes and knows no
+  `-e`), brace expansion (`mkdir {a,b}`), bash-only syntax and builtins that dash rejects
+  today, perhaps inside a condition (`[[`, `source`, `==` in `[`, `&>`, `<<<`, `$'...'`),
+  printf escapes dash lacks, variables bash sets (`$RANDOM`, `$BASH_VERSION`), `alias`.
+  Everything else the two shells read the same, as POSIX asks.
+
+Each returns a short reason or None. None means "no difference found"; the lists err on
+the side of finding one, since the cost of a false alarm is only a rewrite not made.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dockopt.optimizer.shell import Command, ShellSyntaxError, _Parser, parse_commands
+
+
+@dataclass(frozen=True)
+class Part:
+    """One command of a pipeline: simple or compound, with the simple commands inside it."""
+
+    text: str
+    start: int
+    end: int
+    commands: tuple[Command, ...]
+
+
+class _UnitParser(_Parser):
+    """The shell parser, also recording each command it reads (compound ones included)
+    with the operator before it and the constructs around it."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.units: list[tuple[int, int, str | None, tuple[str, ...]]] = []
+
+    def command(self, op):
+        self.blanks()
+        start, context = self.pos, self.context
+        super().command(op)
+        self.units.append((start, self.pos, op, context))
+
+
+def pipelines(text: str) -> list[tuple[list[Part], str | None]] | None:
+    """The pipelines of a script (two parts or more), each with the operator that follows
+    it (`||`, `&&`, ...; None at the end of a list); None when the text is not sh."""
+    parser = _UnitParser(text)
+    try:
+        parser.script()
+        cmds = parse_commands(text)
+    except ShellSyntaxError:
+        return None
+    units = sorted((s, s + len(text[s:e].rstrip()), op, ctx) for s, e, op, ctx in parser.units)
+    found = []
+    for i, (start, end, op, context) in enumerate(units):
+        if op not in ("|", "|&"):
+            continue
+        before = [u for u in units[:i] if u[3] == context and u[1] <= start]
+        if not before:
+            continue
+        writer = before[-1]
+        if found and found[-1][0][-1][:2] == writer[:2]:
+            found[-1][0].append((start, end, op, context))
+        else:
+            found.append([[writer, (start, end, op, context)], context])
+    result = []
+    for chain, context in found:
+        last_end = chain[-1][1]
+        after = next((u[2] for u in units if u[3] == context and u[0] >= last_end), None)
+        parts = [
+            Part(text[s:e], s, e, tuple(c for c in cmds if s <= c.start and c.end <= e))
+            for s, e, _, _ in chain
+        ]
+        result.append((parts, after))
+    return result
+
+
+def has_pipe(text: str) -> bool:
+    return bool(pipelines(text))
+
+
+# Readers that may exit before their input ends, leaving the writer to die of SIGPIPE.
+_GREP = frozenset("grep egrep fgrep zgrep rg ag ack".split())
+_GREP_EARLY = re.compile(r"-[A-Za-z]*[qlLm]|--(quiet|silent|max-count|files-with)")
+_SED_QUIT = re.compile(r"(^|[;{}\s\d/$])[qQ](\s|;|}|\d|$)")
+_AWK = frozenset("awk gawk mawk nawk busybox-awk".split())
+_EARLY = frozenset("head read true false : exit return".split())
+# Commands whose non-zero status is routine, so a pipeline may pass today only because
+# their status is masked.
+_ROUTINE = frozenset("grep egrep fgrep zgrep rg ag ack diff cmp test [ [[ which command type hash "
+                     "pgrep pidof dpkg dpkg-query rpm false".split())
+_NULLED_ERRORS = re.compile(r"2>\s*/dev/null|&>\s*/dev/null|2>&-")
+_ENDLESS = re.compile(r"/dev/(u?random|zero)\b")
+
+
+def _base(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+def _stops_early(cmd: Command) -> str | None:
+    name, args = _base(cmd.name), cmd.words[cmd.assignments + 1 :]
+    if name in _EARLY:
+        return f"`{name}` may stop reading before its input ends"
+    if name in _GREP and any(_GREP_EARLY.match(a) for a in args):
+        return f"`{name}` with {next(a for a in args if _GREP_EARLY.match(a))} stops at the first match"
+    if name == "sed" and any(_SED_QUIT.search(a) for a in args if not a.startswith("-")):
+        return "`sed` with `q` stops reading early"
+    if name in _AWK and any("exit" in a for a in args):
+        return f"`{name}` with `exit` may stop reading early"
+    return None
+
+
+def pipefail_hazard(text: str) -> str | None:
+    """Why turning on pipefail could fail or change a pipeline of `text`, or None."""
+    found = pipelines(text)
+    if found is None:
+        return "the script does not parse as sh"
+    for parts, after in found:
+        for part in parts[1:]:
+            first = part.commands[0] if part.commands else None
+            if first is not None and first.start == part.start and first.end == part.end:
+                why = _stops_early(first)
+                if why:
+                    return f"{why}: the writer would now fail with SIGPIPE"
+            elif first is None or any(_base(c.name) in ("break", "exit", "return", "head") for c in part.commands):
+                return "a compound reader may stop reading early"
+        for part in parts[:-1]:
+            if part.commands and _base(part.commands[0].name) == "yes" or _ENDLESS.search(part.text):
+                return "an endless writer (`yes`, /dev/urandom) always ends by SIGPIPE"
+            if after == "||":
+                continue
+            if _NULLED_ERRORS.search(part.text):
+                return "a command before `|` hides its errors (2>/dev/null): its failure would now count"
+            routine = next((c for c in part.commands if _base(c.name) in _ROUTINE), None)
+            if routine is not None:
+                return f"`{_base(routine.name)}` before `|` fails routinely (grep finding nothing): its status would now count"
+    return None
+
+
+_ECHO_OPTION = re.compile(r"-[neE]+$")
+_BASH_SYNTAX = [
+    (re.compile(r"\[\["), "`[[ ]]`"),
+    (re.compile(r"(^|[\s;&|(])\(\("), "`(( ))`"),
+    (re.compile(r"&>|\|&"), "`&>` or `|&`"),
+    (re.compile(r"<<<"), "a here-string"),
+    (re.compile(r"\$'"), "`$'...'`"),
+    (re.compile(r'\$"'), '`$"..."`'),
+    (re.compile(r"[<>]\("), "process substitution"),
+    (re.compile(r"\$\{[!#]?\w+(\[[^]]*\])?(//?|:\d|:\s+-?\d|\^|,|:\$)"), "bash parameter expansion"),
+    (re.compile(r"\$\{!"), "indirect expansion"),
+    (re.compile(r"(^|[\s;&|])\w+=\("), "an array"),
+    (re.compile(r"\$\{?(RANDOM|BASH\w*|UID|EUID|HOSTNAME|SECONDS|PIPESTATUS|FUNCNAME|OSTYPE|HOSTTYPE|MACHTYPE|SHELLOPTS|BASHOPTS|GROUPS|DIRSTACK|EPOCH\w*|SRANDOM|LINENO)\b"),
+     "a variable bash sets"),
+]
+_BASH_BUILTINS = frozenset(
+    "source declare typeset let shopt pushd popd dirs select mapfile readarray enable builtin caller "
+    "complete compgen disown bind help history function time alias unalias".split()
+)
+_BASH_SET = frozenset("-E -T -H -B -P +B errtrace functrace history histexpand braceexpand physical posix".split())
+_BRACE = re.compile(r"(?<!\$)\{[^{}\s]*(,|\.\.)[^{}\s]*\}")
+_PRINTF_BASH = re.compile(r"\\[xuUeE]|%q|%\(")
+
+
+def bash_difference(text: str) -> str | None:
+    """Why bash could run `text` differently from dash, or None."""
+    try:
+        cmds = parse_commands(text)
+    except ShellSyntaxError:
+        return "the script does not parse as sh"
+    for pattern, what in _BASH_SYNTAX:
+        if pattern.search(text):
+            return f"{what} means something else to dash"
+    for cmd in cmds:
+        name, args = _base(cmd.name), cmd.words[cmd.assignments + 1 :]
+        raw_args = cmd.raw
+        if cmd.name == "echo":  # the builtin: /bin/echo is the same program for both
+            if args and args[0].startswith("-") and args[0] != "-n" and _ECHO_OPTION.match(args[0]):
+                return f"`echo {args[0]}`: dash's echo has no option but -n"
+            if any("\\" in _unquoted(cmd.raw[s - cmd.start : e - cmd.start]) for s, e in cmd.spans[1:]):
+                return "`echo` with a backslash: dash's echo interprets escapes, bash's does not"
+        if cmd.name == "printf" and _PRINTF_BASH.search(raw_args):
+            return "`printf` escape that dash's printf lacks"
+        if name in ("[", "test") and any(a in ("==", "=~", "-v") or a.startswith("\\") for a in args):
+            return f"`{name}` with a bash-only operator"
+        if cmd.name in _BASH_BUILTINS:
+            return f"`{cmd.name}` is a bash builtin dash lacks"
+        if cmd.name in ("read", "wait", "trap", "kill", "set", "type", "exec") and _bash_option(cmd):
+            return f"`{cmd.name}` with an option dash lacks"
+        for raw in (cmd.raw[s - cmd.start : e - cmd.start] for s, e in cmd.spans):
+            if "'" not in raw and '"' not in raw and (_BRACE.search(raw) or "[^" in raw):
+                return f"`{raw}`: bash expands braces (and `[^...]`), dash does not"
+    return None
+
+
+def _unquoted(raw: str) -> str:
+    """A word as the command receives it, expansions left as written: the backslashes the
+    shell removes (`\\$` in double quotes, `\\x` outside quotes) are gone."""
+    out, i, quote = [], 0, None
+    while i < len(raw):
+        ch = raw[i]
+        if quote == "'":
+            quote = None if ch == "'" else quote
+            out.append(ch if quote else "")
+        elif ch == "\\" and i + 1 < len(raw):
+            nxt = raw[i + 1]
+            keep = quote == '"' and nxt not in '$`"\\\n'
+            out.append(("\\" if keep else "") + nxt)
+            i += 1
+        elif ch in "'\"" and quote is None:
+            quote = ch
+        elif ch == '"' and quote == '"':
+            quote = None
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _bash_option(cmd: Command) -> bool:
+    args = cmd.words[cmd.assignments + 1 :]
+    if cmd.name == "read":
+        return any(a.startswith("-") and set(a[1:]) - set("rp") for a in args)
+    if cmd.name == "wait":
+        return any(a.startswith("-") for a in args)
+    if cmd.name in ("trap", "kill"):
+        return any(a.upper().startswith("SIG") or a.upper() in ("ERR", "DEBUG", "RETURN") for a in args)
+    if cmd.name == "set":
+        return any(a in _BASH_SET for a in args)
+    if cmd.name == "type":
+        return any(a.startswith("-") for a in args)
+    if cmd.name == "exec":
+        return any(a in ("-a", "-c", "-l") for a in args[:1])
+    return False

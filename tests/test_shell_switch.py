@@ -1,0 +1,52 @@
+"""What changes when a script's shell changes: pipelines, pipefail hazards, dash vs bash."""
+
+import pytest
+
+from dockopt.optimizer.shell_switch import bash_difference, pipefail_hazard, pipelines
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("a | b", [["a", "b"]]),
+    ("a || b", []),
+    ('echo "a|b"', []),
+    ("case x in a|b) ;; esac", []),
+    ("x | while read l; do echo $l; done", [["x", "while read l; do echo $l; done"]]),
+    ("a $(b | c) | d", [["b", "c"], ["a $(b | c)", "d"]]),
+    ("{ a; b; } | c && d", [["{ a; b; }", "c"]]),
+])
+def test_pipelines(text, parts):
+    assert [[p.text for p in found] for found, _ in pipelines(text)] == parts
+
+
+@pytest.mark.parametrize("text", [
+    "dpkg -l | grep -q curl || true", "ls | head -n 1", "yes | apt-get install x",
+    "ls | grep -v x | xargs rm", "cat f 2>/dev/null | tar x", "x | sed -n '1p;q'",
+    "x | awk '{ print; exit }'", "x | while read l; do break; done",
+])
+def test_pipefail_hazards(text):
+    assert pipefail_hazard(text)
+
+
+@pytest.mark.parametrize("text", [
+    "curl -fsSL u | tar xz", "ls | grep -v x | xargs rm || true", "x | while read l; do y; done",
+    "x | sed s/q/r/", "a || b",
+])
+def test_no_pipefail_hazard(text):
+    assert pipefail_hazard(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    'echo -e "a\\nb"', "echo 'a\\nb'", "mkdir -p /a/{b,c}", '[ "$a" == b ]', "[[ -f x ]] && y",
+    "source /x", "cmd &> /dev/null", "echo $RANDOM", "cat <<< x", "rm /x/[^l]*", "echo ${X:1}",
+    "printf '\\x41'", "a=(1 2)",
+])
+def test_bash_differences(text):
+    assert bash_difference(text)
+
+
+@pytest.mark.parametrize("text", [
+    "echo -n x", 'echo "$HOME" > f', 'echo "a\\$b"', "echo ${X:-1} ${#X}", 'find . -name "*.{a,b}"',
+    "printf '%s\\n' x", "set -eux", "curl -fsSL u | tar xz",
+])
+def test_same_in_dash_and_bash(text):
+    assert bash_difference(text) is None
