@@ -3,7 +3,10 @@
 What it does
     Rewrites a shell-form `CMD` or `ENTRYPOINT` whose words split unambiguously into the
     exec (JSON) form: `CMD python app.py` becomes `CMD ["python", "app.py"]`. A leading
-    `exec` is dropped, since the exec form already replaces the shell.
+    `exec` is dropped, since the exec form already replaces the shell. A single command
+    that needs the shell for its variables keeps it, spelled out, with `exec` so the
+    program replaces it: `CMD gunicorn -b :$PORT app:app` becomes
+    `CMD ["/bin/sh", "-c", "exec gunicorn -b :$PORT app:app"]`.
 
 Why
     The shell form runs the command under `/bin/sh -c`, so the shell is PID 1: `docker
@@ -15,10 +18,12 @@ Example
     CMD gunicorn --bind :8000 app:app  ->  CMD ["gunicorn", "--bind", ":8000", "app:app"]
 
 When it is not safe
-    Only commands made of plain words and simple quotes are rewritten; anything the shell
-    would interpret (variables, globs, pipes, `&&`, redirections, `~`, a leading `VAR=`
-    assignment, a shell builtin) is left alone. Stages with a `SHELL` instruction and
-    Windows images are left alone, since their shell form is not `/bin/sh -c`.
+    Only commands made of plain words and simple quotes are split into words; a single
+    command whose words use variables is kept under the stage's shell (`/bin/sh -c`, or a
+    POSIX SHELL's own command line), which is exactly what the shell form stored, plus
+    `exec`. Anything else the shell would interpret (pipes, `&&`, `;`, redirections,
+    substitutions, a leading `VAR=` assignment, a shell builtin) is left alone, as are
+    stages under a non-POSIX SHELL (PowerShell, cmd) and Windows images.
     A CMD is `safe` when its stage has no ENTRYPOINT. With an ENTRYPOINT the entrypoint's
     arguments change from `/bin/sh -c "..."` to the words themselves, and an ENTRYPOINT in
     exec form starts receiving `docker run` arguments and CMD: both are marked `review`,
@@ -31,7 +36,7 @@ import json
 import re
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.runs import WINDOWS_IMAGE
+from dockopt.optimizer.runs import WINDOWS_IMAGE, posix_shell
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
 _WORD = re.compile(r"""(?:[A-Za-z0-9_./:=@%+,-]+|'[^']*'|"[^"$`\\!]*")+""")
@@ -65,21 +70,54 @@ def split_plain_words(command: str) -> list[str] | None:
     return words
 
 
+def _single_command(text: str) -> str | None:
+    """`exec` + the command, when the text is one simple command whose words need the shell
+    only to expand variables; None otherwise."""
+    from dockopt.optimizer.shell import ShellSyntaxError, parse_commands
+
+    text = text.strip()
+    if not text or re.search(r"[;&|<>`\n]|\$\(", text):
+        return None
+    try:
+        found = parse_commands(text)
+    except ShellSyntaxError:
+        return None
+    if len(found) != 1 or found[0].context or found[0].assignments:
+        return None
+    name = found[0].name
+    if name == "exec":
+        return text if len(found[0].words) > 1 and not found[0].words[1].startswith("-") else None
+    if not name or name in _BUILTINS or "=" in name:
+        return None
+    return "exec " + text
+
+
 def fix(dockerfile, context):
     if dockerfile.escape == "`":
         return
     for stage in dockerfile.stages:
         lineage = dockerfile.lineage(stage)
-        inherited = [i for s in lineage for i in s.instructions]
-        if any(i.keyword == "SHELL" for i in inherited) or any(WINDOWS_IMAGE.search(s.image) for s in lineage):
+        inherited = [i for s in reversed(lineage) for i in s.instructions]
+        shells = [i for i in inherited if i.keyword == "SHELL"]
+        if not all(posix_shell(i) for i in shells) or any(WINDOWS_IMAGE.search(s.image) for s in lineage):
             continue
         has_entrypoint = any(i.keyword == "ENTRYPOINT" for i in inherited)
         has_cmd = any(i.keyword == "CMD" for i in stage.instructions)
+        shell = next((i.arguments for i in reversed(inherited[: -len(stage.instructions) or None]) if i.keyword == "SHELL"),
+                     ["/bin/sh", "-c"])
         for ins in stage.instructions:
+            if ins.keyword == "SHELL":
+                shell = ins.arguments
             if ins.keyword not in ("CMD", "ENTRYPOINT") or ins.json or ins.inner_comments:
                 continue
             words = split_plain_words(ins.args_text)
             if words is None:
+                script = _single_command(ins.args_text)
+                if script is not None:
+                    start, end = ins.content_span()
+                    text = f"{ins.keyword_text} {json.dumps([*shell, script], ensure_ascii=False)}"
+                    yield Edit(start, end, text, "exec form of what the shell form ran, with `exec`: the program, "
+                               "not the shell, is PID 1 and receives SIGTERM; its variables still expand")
                 continue
             if ins.keyword == "ENTRYPOINT":
                 if has_cmd:
