@@ -15,6 +15,7 @@ from dockopt.transforms import (
     apt_get_flags,
     apt_lists_cleanup,
     apt_update_merge,
+    cd_workdir,
     cache_order,
     copy_dest_slash,
     duplicate_cmd,
@@ -53,6 +54,7 @@ ALL: tuple[Transform, ...] = (
     yarn_cache_clean.TRANSFORM,
     wget_progress.TRANSFORM,
     useradd_no_log.TRANSFORM,
+    cd_workdir.TRANSFORM,
 )
 
 
