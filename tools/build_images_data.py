@@ -56,6 +56,21 @@ OLD_SUITES_SOURCE = {
     "debian": "wiki.debian.org/DebianReleases (linked from image-docs/template-helpers_variant-default-debian.md)",
     "ubuntu": "wiki.ubuntu.com/Releases (linked from official-images/ubuntu)",
 }
+# The working directory a container of each Linux image starts in (its config's WorkingDir;
+# none set means "/"), read from the image history docker-library/repo-info publishes.
+REPO_INFO = "docker-library/repo-info repos/{name}/remote/{tag}.md, commit {commit} (history: {said})"
+WORKDIRS = {
+    "alpine": ("/", REPO_INFO.format(name="alpine", tag="latest", commit="1746b5874918",
+                                     said="ADD alpine-minirootfs, CMD; no WORKDIR")),
+    "debian": ("/", REPO_INFO.format(name="debian", tag="bookworm", commit="05f354f0a08a",
+                                     said="one RUN from debian.sh, CMD; no WORKDIR")),
+    "ubuntu": ("/", REPO_INFO.format(name="ubuntu", tag="latest", commit="01470af91233",
+                                     said="umoci add-layer and config: cmd, env, labels; no WORKDIR")),
+    "golang": ("/go", REPO_INFO.format(name="golang", tag="latest", commit="01b535c016d0",
+                                       said="last instruction `WORKDIR /go`")
+               + "; docker-library/golang 1.23/alpine3.22/Dockerfile, commit 19c4c4251cc5 (`ENV GOPATH /go`, "
+                 "`WORKDIR $GOPATH`)"),
+}
 ROLLING = {"stable", "oldstable", "oldoldstable", "testing", "unstable", "experimental", "latest",
            "rolling", "devel"}
 PRERELEASE = re.compile(r"rc|ea|alpha|beta|preview|tip", re.I)
@@ -184,6 +199,9 @@ def families(official: dict[str, list[dict]], docs: Path) -> dict:
         fam = {"source": OFFICIAL.format(name=name), "current": current(entries)}
         if name in ("debian", "ubuntu", "alpine"):
             fam["distro"] = name
+        if name in WORKDIRS:
+            path, source = WORKDIRS[name]
+            fam["workdir"] = {"path": path, "source": source}
         out[name] = fam | {"images": entries}
     out["bash"]["has"] = {"bash": True}  # the image packages bash itself, on Alpine
     out["python"]["notes"] = {"slim": sentence(docs, "python_variant-slim.md", r"`pip install` may fail[^.]*\.")}

@@ -1,0 +1,228 @@
+"""DO108 cd-to-workdir: turn a RUN's leading `cd DIR &&` into `WORKDIR DIR`.
+
+What it does
+    A RUN whose script starts by changing directory gets a WORKDIR instead, and the
+    directory the rest of the stage expects is set back after it when anything later
+    depends on it:
+
+        WORKDIR /srv                         WORKDIR /srv
+        RUN cd /tmp && wget x && tar xf x    WORKDIR /tmp
+        COPY app.conf .               ->     RUN wget x && tar xf x
+                                             WORKDIR /srv
+                                             COPY app.conf .
+
+    A relative `cd` is resolved against the known directory (`cd client` after
+    `WORKDIR /usr/src/app` gives `WORKDIR /usr/src/app/client`), and a leading `cd` to the
+    directory the RUN already runs in is simply dropped, so that `RUN cd /app && npm ci`
+    followed by `RUN cd /app && npm test` becomes one `WORKDIR /app` and two plain RUNs.
+    Leading `set` options stay where they are (`set -ex && cd /x && make` -> `WORKDIR /x`,
+    `set -ex && make`); RUN flags such as `--mount` stay on the RUN.
+
+Why
+    `cd` hides the working directory inside a shell string; WORKDIR states it where Docker,
+    readers and linters see it (hadolint DL3003).
+
+Example
+    RUN cd /usr/local/bin && ln -s python3 python  ->  WORKDIR /usr/local/bin
+                                                       RUN ln -s python3 python
+                                                       WORKDIR /
+
+When it is not safe
+    The built image is the same, config included:
+    - The rest of the RUN runs in the same directory. WORKDIR creates a missing directory
+      where `cd` fails; the rewrite is made only where a failed cd fails the RUN (the commands
+      after it are joined by `&&` up to the end of the script, or by `;` under `set -e`), so
+      in every build that succeeded the directory existed and WORKDIR creates nothing. (A
+      directory that is a symbolic link shows its resolved path in `$PWD`; `cd` showed the
+      link.)
+    - Everything after it sees the directory it saw before: the previous one is set back
+      (`WORKDIR <previous>`) before the next instruction that depends on the directory (a
+      RUN, a relative COPY/ADD destination, WORKDIR or VOLUME) and at the end of a stage
+      whose config is used (the last stage, or one a later FROM builds on; CMD, ENTRYPOINT,
+      HEALTHCHECK and ONBUILD run there). It is left out when an absolute WORKDIR or a RUN
+      starting with its own absolute `cd` comes first, or when the stage is only copied from
+      (`COPY --from`, `--mount=from=`: building such a stage alone with `--target` would
+      then start in the new directory).
+      An image that sets no WORKDIR runs in `/`, so `WORKDIR /` keeps its behaviour.
+    Left alone: when the previous directory is needed but unknown (a base image with no
+    sourced `workdir` fact in data/images.json, a WORKDIR with variables); a `cd` with
+    options, variables or `~`; a `cd` after other commands, in a pipeline, a subshell or
+    before `||` or `&`; a cd followed by `;` without `set -e`; scripts using `cd -` or
+    `$OLDPWD`; a cd into (or above) a `--mount` target, or RUNs with relative mount targets
+    (they move with WORKDIR); relative `cd` when CDPATH is set anywhere; heredoc and exec-form
+    RUNs, RUNs after a non-sh SHELL, Windows images, and RUNs under an ignore pragma.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.transform import SAFE, Transform
+
+if TYPE_CHECKING:
+    from dockopt.optimizer.cwd import LeadingCd
+
+
+def fix(dockerfile, context):
+    from dockopt.optimizer.cwd import windows
+    from dockopt.optimizer.pragmas import Pragmas
+
+    pragmas = Pragmas(dockerfile)
+    for stage in dockerfile.stages:
+        if not windows(dockerfile, stage):
+            yield from _stage(dockerfile, stage, pragmas)
+
+
+def _stage(dockerfile, stage, pragmas, why=None):
+    """The edits for one stage; `why`, when given, collects (RUN, reason) for each RUN with a
+    `cd` that is left alone."""
+    from dockopt.optimizer.cwd import after_workdir, clean, depends_on_cwd, mount_targets, sh_shell, stage_start
+
+    sh = True
+    for parent in reversed(dockerfile.lineage(stage)[1:]):
+        for ins in parent.instructions:
+            sh = sh_shell(ins) if ins.keyword == "SHELL" else sh
+    plans = []
+    for ins in stage.instructions:
+        if ins.keyword == "SHELL":
+            sh = sh_shell(ins)
+        plans.append(_plan(ins, sh) if ins.keyword == "RUN" else _Plan(
+            "abs" if ins.keyword == "WORKDIR" and not depends_on_cwd(ins) else "dep" if depends_on_cwd(ins) else ""))
+    config_used = _config_used(dockerfile, stage)
+
+    def needs_restore(after: int) -> bool:
+        """Whether the directory must be set back after instruction `after`: an instruction
+        depending on it comes before any absolute WORKDIR, or the stage's config is used."""
+        for plan in plans[after + 1 :]:
+            if plan.kind == "abs":
+                return False
+            if plan.kind == "dep":
+                return True
+        return config_used
+
+    orig = new = stage_start(dockerfile, stage)
+    segment, targets, last = [], [], None
+
+    def close(restore: bool):
+        """The segment's edits, one change: the WORKDIRs, the deleted cds, the restore."""
+        nonlocal segment, targets, last
+        if restore:
+            if orig is None:
+                raise AssertionError("a restore was planned without a known directory")
+            text = f"{_indent(last)}{last.recased('WORKDIR')} {orig}{dockerfile.newline}"
+            if not last.text.endswith("\n"):
+                text = dockerfile.newline + text.rstrip("\r\n")
+            segment.append(Edit(last.end, last.end, text, ""))
+        if len(targets) == 1 and not any(e.text for e in segment):
+            note = f"leading `cd {targets[0]}` dropped: the RUN already runs there"
+        else:
+            note = "leading cd becomes WORKDIR " + ", ".join(dict.fromkeys(targets))
+            note += f", then back to WORKDIR {orig}" if restore else ""
+        edits = [Edit(e.start, e.end, e.text, note) for e in segment]
+        segment, targets, last = [], [], None
+        return edits
+
+    for index, (ins, plan) in enumerate(zip(stage.instructions, plans)):
+        lc, reason, target = plan.cd, plan.reason, None
+        if lc is not None and reason is None:
+            if lc.target.startswith("/"):
+                target = clean(lc.target)
+            elif orig is None:
+                reason = "relative cd, directory unknown"
+            elif "CDPATH" in dockerfile.source:
+                reason = "CDPATH is set"
+            else:
+                target = clean(posixpath.join(orig, lc.target))
+            if target is not None and any(_nested(m, target) for m in mount_targets(ins)):
+                target, reason = None, "cd into a --mount target"
+            if target is not None and pragmas.ignores(TRANSFORM.keys, ins.start, ins.start + 1):
+                target, reason = None, "ignore pragma"
+        if target is not None and target == new:
+            segment.append(Edit(lc.start, lc.end, "", ""))
+            targets.append(target)
+            last = ins
+            if new == orig:
+                yield from close(False)
+            continue
+        if target is not None and (new != orig or orig is not None or not needs_restore(index)):
+            at = ins.keyword_span()[0]
+            segment.append(Edit(at, at, f"{ins.recased('WORKDIR')} {target}{dockerfile.newline}{_indent(ins)}", ""))
+            segment.append(Edit(lc.start, lc.end, "", ""))
+            targets.append(target)
+            new, last = target, ins
+            continue
+        if target is not None:
+            reason = "previous directory unknown"
+        if why is not None and reason:
+            why.append((ins, reason))
+        if plan.kind in ("abs", "dep"):
+            if segment:
+                yield from close(plan.kind == "dep" and new != orig)
+            new = orig
+        if ins.keyword == "WORKDIR":
+            orig = new = after_workdir(orig, ins)
+    if segment:
+        yield from close(new != orig and config_used)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How an instruction relates to the working directory: "abs" (an absolute WORKDIR),
+    "dep" (depends on it), "run" (a RUN that depends on it only through its leading cd,
+    `cd`), "" (neither). `reason`: why a RUN's cd is left alone."""
+
+    kind: str
+    cd: "LeadingCd | None" = None
+    reason: str | None = None
+
+
+def _plan(ins, sh) -> _Plan:
+    from dockopt.optimizer.cwd import leading_cd, mount_targets
+
+    lc = leading_cd(ins) if sh else "another shell (SHELL)"
+    if isinstance(lc, str):
+        return _Plan("dep", None, None if lc == "no cd" else lc)
+    if any(not m.startswith("/") for m in mount_targets(ins) if m):
+        return _Plan("dep", None, "relative --mount target")
+    return _Plan("run" if lc.target.startswith("/") else "dep", lc)
+
+
+def _config_used(dockerfile, stage) -> bool:
+    """Whether the stage's image config (its WorkingDir) is used: the last stage, a stage a
+    later FROM builds on, or one nothing copies from (built on its own with `--target`)."""
+    later = dockerfile.stages[stage.index + 1 :]
+    if not later or any(stage in dockerfile.lineage(s)[1:] for s in later):
+        return True
+    names = {str(stage.index)} | ({stage.name.lower()} if stage.name else set())
+    for ins in (i for s in later for i in s.instructions):
+        sources = [ins.flag("from")] + [
+            field.partition("=")[2] for flag in ins.flags if flag.startswith("--mount=")
+            for field in flag.split(",") if field.strip().lower().startswith("from=")]
+        if any(src and src.lower() in names for src in sources):
+            return False
+    return True
+
+
+def _indent(ins) -> str:
+    return ins.text[: ins.keyword_span()[0] - ins.start]
+
+
+def _nested(a: str, b: str) -> bool:
+    """Whether one of two absolute paths is the other or inside it."""
+    a, b = a.rstrip("/") + "/", b.rstrip("/") + "/"
+    return a.startswith(b) or b.startswith(a)
+
+
+TRANSFORM = Transform(
+    id="DO108",
+    name="cd-to-workdir",
+    title="Turn a RUN's leading `cd DIR &&` into WORKDIR",
+    why="A `cd` inside RUN hides the working directory in a shell string; WORKDIR states it.",
+    safety=SAFE,
+    fix=fix,
+    doc=__doc__,
+    hadolint=("DL3003",),
+)
