@@ -1,9 +1,10 @@
-"""DO511 cd-workdir: a RUN that starts with `cd` where a WORKDIR would say it.
+"""DO511 cd-workdir: a `cd` in a RUN, where a WORKDIR would say it.
 
 What it does
-    Reports a RUN whose first command is `cd DIR`, followed by more commands:
-    `RUN cd /app && npm run build`. A `cd` later in a RUN, in a subshell or to a path held
-    in a shell variable is not reported.
+    Reports every `cd DIR` a RUN runs, as hadolint does: at the start
+    (`RUN cd /app && npm run build`), in the middle of a build script
+    (`tar xf x.tgz && cd x && make`), in a subshell. Where DO108 cd-to-workdir can
+    rewrite the RUN (a leading `cd` whose folder is known), the finding is DO108's.
 
 Why
     WORKDIR states the folder once for every instruction after it, creates it if needed
@@ -14,9 +15,11 @@ Example
     RUN cd /app && make           reported: WORKDIR /app, then RUN make
 
 Why there is no fix
-    WORKDIR also changes the folder of every later instruction and of the running
-    container (CMD, relative COPY destinations), so the rewrite is not equivalent unless a
-    person checks everything that follows.
+    For a `cd` in the middle of a script there is no equivalent WORKDIR: the commands
+    before it run elsewhere, and a WORKDIR cannot stop partway through a RUN. Splitting
+    the RUN in two changes the layers and the cache. DO108 fixes the leading ones it can
+    prove equivalent; a person decides for the rest (a subshell `(cd x && make)` or
+    `make -C x` often says it better).
 """
 
 from __future__ import annotations
@@ -27,13 +30,12 @@ from dockopt.optimizer.findings import Check, Problem
 
 def find(dockerfile):
     for _, _, cmds in runs(dockerfile):
-        first = cmds[0]
-        args = first.words[first.assignments + 1 :]
-        if first.nested or first.name != "cd" or len(args) != 1 or args[0] == "-" or "$" in args[0]:
-            continue
-        following = next((c for c in cmds[1:] if not c.nested), None)
-        if following is not None and following.op in ("&&", ";", "\n"):
-            yield Problem(first.start, first.end, f"`cd {args[0]}` at the start of a RUN: WORKDIR {args[0]} says it once for every later instruction")
+        for n, cmd in enumerate(cmds):
+            if cmd.name != "cd":
+                continue
+            target = " ".join(cmd.words[cmd.assignments + 1 :]) or "~"
+            where = "at the start of a RUN" if n == 0 and not cmd.nested else "inside a RUN"
+            yield Problem(cmd.start, cmd.end, f"`cd {target}` {where}: WORKDIR {target} says it once for every later instruction")
 
 
 CHECK = Check(
@@ -45,4 +47,5 @@ CHECK = Check(
     find=find,
     doc=__doc__,
     hadolint=("DL3003",),
+    fixed_by=("DO108",),
 )
