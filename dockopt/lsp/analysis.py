@@ -4,7 +4,7 @@ Plain data in, plain data out, no pygls: the server (dockopt/lsp/server.py) only
 these answers over the wire, and runs them off its event loop.
 
 - `diagnose`: one problem per change `dockopt check` would report, found the way it finds
-  them (the pipeline's proposal step, one round, grouped by `findings._changes` into the
+  them (the pipeline's proposal step, one round, grouped by `findings.grouped_changes` into the
   edits one transform makes in one instruction or the two halves of a move), with the
   range `dockopt check` reports and the change's own edits for its quick fix. Invalid
   input is one problem at the parse error; a bad project configuration one at the top.
@@ -133,7 +133,7 @@ def diagnose(text: str, path: str | None, settings: Settings = Settings(), encod
     """The problems in one Dockerfile, never raising on its content. `path` is the
     document's file path, None for an untitled one."""
     from dockopt.optimizer.config import ConfigError, UnknownRule
-    from dockopt.optimizer.findings import TRANSFORM_SEVERITY, _changes, _Locator, proposed_edits
+    from dockopt.optimizer.findings import TRANSFORM_SEVERITY, grouped_changes, Locator, proposed_edits
     from dockopt.optimizer.pipeline import TransformCrashed
     from dockopt.optimizer.syntax import ParseError, parse
 
@@ -148,14 +148,14 @@ def diagnose(text: str, path: str | None, settings: Settings = Settings(), encod
     except ParseError as exc:
         analysis.problems.append(_parse_error(analysis.index, exc))
         return analysis
-    where = _Locator(tree)
+    where = Locator(tree)
     try:
         proposed = proposed_edits(tree, rules.transforms, _context(path), not (rules.review or settings.review))
     except TransformCrashed as exc:
         analysis.problems.append(_at_top(analysis.index, "error", f"internal error ({exc}); {_BUG}"))
         return analysis
     index = analysis.index
-    for transform, edits, safety in _changes(proposed, where):
+    for transform, edits, safety in grouped_changes(proposed, where):
         end = max(e.end for e in edits)
         start = where.snap(edits[0].start, end)
         analysis.problems.append(Problem(

@@ -136,11 +136,11 @@ def find(
     """The findings for one Dockerfile, in source order. Raises ParseError for invalid
     input, TransformCrashed or CheckCrashed for a dockopt bug."""
     tree = source if isinstance(source, Dockerfile) else parse(source)
-    where = _Locator(tree)
+    where = Locator(tree)
     findings: list[Finding] = []
     reported: set[tuple[str, int]] = set()  # (transform id, instruction index)
     proposed = proposed_edits(tree, transforms, context or BuildContext(None), safe_only)
-    for transform, edits, safety in _changes(proposed, where):
+    for transform, edits, safety in grouped_changes(proposed, where):
         end = max(e.end for e in edits)
         start = where.snap(edits[0].start, end)
         reported.update((transform.id, where.instruction(e.start)) for e in edits)
@@ -169,7 +169,7 @@ def find(
     return findings
 
 
-def _changes(proposed, where: "_Locator") -> list[tuple["Transform", list["Edit"], str]]:
+def grouped_changes(proposed, where: "Locator") -> list[tuple["Transform", list["Edit"], str]]:
     """Edits grouped into the changes a person would name: one transform's edits with the
     same explanation in one instruction, and the two halves of a move (an insertion, then
     deletions that the same transform explains the same way)."""
@@ -186,7 +186,7 @@ def _changes(proposed, where: "_Locator") -> list[tuple["Transform", list["Edit"
     return changes
 
 
-class _Locator:
+class Locator:
     """Offsets to lines, columns and the index of the instruction they fall in."""
 
     def __init__(self, tree: Dockerfile):
