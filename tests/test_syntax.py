@@ -384,9 +384,14 @@ def dockerfiles(draw):
 @PROPERTY
 @given(text=dockerfiles())
 def test_generated_dockerfiles_round_trip_and_agree_with_buildkit(text: str, buildkit) -> None:
+    try:
+        commands = buildkit.parse(text)
+    except buildkit.Error:  # the generator can write what BuildKit refuses (`RUN [ ["x"] ]`): so must we
+        with pytest.raises(ParseError):
+            parse(text)
+        return
     tree = parse(text)
     check_structure(text, tree)
-    commands = buildkit.parse(text)
     assert layout(tree) == buildkit.layout(commands)
     for ins, command in zip(tree.instructions, commands):
         assert ins.flags == list(command.flags)
