@@ -349,6 +349,27 @@ def test_nothing_to_change_opens_nothing(tmp_path, git_env, api) -> None:
     assert git("for-each-ref", "refs/heads", cwd=remote) == git("for-each-ref", "refs/heads/main", cwd=remote)
 
 
+def test_a_dockerignore_the_rewrite_writes_is_committed_and_listed(tmp_path, git_env, api) -> None:
+    remote, work = tmp_path / "origin.git", tmp_path / "work"
+    git("init", "-q", "--bare", "-b", "main", str(remote), cwd=tmp_path)
+    git("clone", "-q", str(remote), str(work), cwd=tmp_path)
+    write(work / "Dockerfile", "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n")
+    write(work / "package.json", '{"name": "shop", "version": "1.0.0"}\n')
+    write(work / "package-lock.json", '{"name": "shop", "lockfileVersion": 3, "packages": {}}\n')
+    write(work / "server.js", "console.log('hi')\n")
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "node app", cwd=work)
+    git("push", "-q", "origin", "main", cwd=work)
+
+    done = bot(cwd=work, api=api)
+    assert done.returncode == 0, done.stderr
+    assert sorted(git("diff", "--name-only", "main", BRANCH, cwd=remote).split()) == [".dockerignore", "Dockerfile"]
+    assert "node_modules" in remote_file(remote, BRANCH, ".dockerignore")
+    body = json.loads(api.writes()[0]["body"])["body"]
+    assert "### `.dockerignore`" in body and "DO205" in body
+    assert not (work / ".dockerignore").exists(), "the user's checkout is left alone"
+
+
 def test_dry_run_prints_and_writes_nothing(project, api) -> None:
     work, remote = project
     before, remote_refs = snapshot(work), git("for-each-ref", cwd=remote)

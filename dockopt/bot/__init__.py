@@ -163,13 +163,15 @@ class _Bot:
         files, skipped = [], []
         for target in targets:
             transforms, _, safe_only = settings.for_target(target)
-            outcome = runner.run_file(target, transforms, None, safe_only, write=True)
+            outcome = runner.run_file(target, transforms, None, safe_only, True, targets)
             rel = os.path.relpath(target, tree).replace(os.sep, "/")
             if outcome.error:
                 skipped.append((rel, outcome.error))
                 _say(f"{rel}:{outcome.error}")
-            elif outcome.changed:
-                files.append(FileChange(rel, outcome.result))
+                continue
+            for done in (outcome, *outcome.companions):  # a .dockerignore written beside it, too
+                if done.changed and not done.error:
+                    files.append(FileChange(os.path.relpath(done.path, tree).replace(os.sep, "/"), done.result))
         return files, skipped, len(targets)
 
     def _push(self, repo: Repo, commit: str, base_sha: str) -> None:
