@@ -327,17 +327,17 @@ class _Report:
         self.changed += 1
         if self.json:
             return
-        from dockopt.optimizer.impact import distinct_changes
-
         result = outcome.result
         if self.diff:
             from dockopt.optimizer.diff import unified_diff
 
             self._print_diff(unified_diff(result.source, result.output, _diff_name(outcome.path)))
         verb = "fixed" if write else "would fix"
-        changes = distinct_changes(result)
-        print(f"{outcome.path}: {verb} {len(changes)} change(s)", file=sys.stderr)
-        for change in changes:
+        findings = {}  # one line per transform and explanation, as impact.distinct_changes counts them
+        for change in sorted(result.changes, key=lambda c: c.line):
+            findings.setdefault((change.transform.id, change.explanation), change)
+        print(f"{outcome.path}: {verb} {len(findings)} change(s)", file=sys.stderr)
+        for change in findings.values():
             t = change.transform
             print(f"  line {change.line}: {t.id} {t.name} ({change.safety}): {change.explanation}", file=sys.stderr)
         if assessed is not None:
@@ -383,7 +383,7 @@ class _Report:
             _write(json.dumps({"files": self.files, "totals": totals_dict(self.totals)}, indent=2, ensure_ascii=False) + "\n")
         elif self.diff and self.total > 1:
             self._print_totals()
-        if self.total > 1 or self.failed:
+        if (self.total > 1 or self.failed) and not self.json:
             parts = [f"{self.total} file(s)", f"{self.changed} {'to change' if check else 'changed'}"]
             if self.failed:
                 parts.append(f"{self.failed} failed")

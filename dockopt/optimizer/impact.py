@@ -161,7 +161,7 @@ def _base(tree: Dockerfile, ref: str) -> BaseImage:
     from dockopt.transforms.slim_base import global_args
 
     args = global_args(tree)
-    img = images.describe(ref, args)
+    img = images.describe(images._expand(ref, args) or ref, args)  # `FROM ${BASE}` names a whole ref
     size = img.size
     if size is None and (img.family or "").startswith("distroless/") and ":" in ref:
         size = images.describe(ref.rsplit(":", 1)[0], args).size  # the tags differ in the user only
