@@ -59,7 +59,7 @@ def fix(
     select: Optional[str] = typer.Option(None, "--select", help=_SELECT_HELP),
     ignore: Optional[str] = typer.Option(None, "--ignore", help=_IGNORE_HELP),
     context: Optional[str] = typer.Option(None, "--context", help="Build context folder (default: the Dockerfile's)."),
-    color: str = typer.Option("auto", "--color", help="Colour the diff and the totals: auto, always or never."),
+    color: str = typer.Option("auto", "--color", help="Colour the diff: auto, always or never."),
     output_format: str = typer.Option(
         "text", "--format", help="text, or json: one JSON document on stdout with each file's changes and impact."
     ),
@@ -102,7 +102,8 @@ def fix(
                 sys.stdout.buffer.write(text)
         else:
             outcome = runner.run_file(path, transforms, context, safe_only, write)
-        report.add(outcome, write, context if context is not None or path == "-" else os.path.dirname(os.path.abspath(path)))
+        folder = context if context is not None or path == "-" else os.path.dirname(os.path.abspath(path))
+        report.add(outcome, write, folder)
     raise typer.Exit(report.finish(check))
 
 
@@ -380,7 +381,8 @@ class _Report:
 
             from dockopt.optimizer.impact import totals_dict
 
-            _write(json.dumps({"files": self.files, "totals": totals_dict(self.totals)}, indent=2, ensure_ascii=False) + "\n")
+            document = {"files": self.files, "totals": totals_dict(self.totals)}
+            _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         elif self.diff and self.total > 1:
             self._print_totals()
         if (self.total > 1 or self.failed) and not self.json:

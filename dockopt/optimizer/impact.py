@@ -140,7 +140,8 @@ def shape(source: str | Dockerfile, context: BuildContext | None = None) -> Shap
         if len(chain) > 1 and depends[chain[1].index]:
             kept[stage.index], depends[stage.index] = [], True
             continue
-        cut = next((i for i, ins in enumerate(stage.instructions) if _reads_source(tree, stage, ins, manifests, depends)), None)
+        reads = (i for i, ins in enumerate(stage.instructions) if _reads_source(tree, stage, ins, manifests, depends))
+        cut = next(reads, None)
         depends[stage.index] = cut is not None
         kept[stage.index] = stage.instructions if cut is None else stage.instructions[:cut]
     built_from = sorted(_built_from(tree, final), key=lambda s: s.index)
@@ -288,7 +289,8 @@ class Totals:
         self.changed += 1
         for c in impact.changes:
             old = self.changes.get((c.id, c.safety))
-            self.changes[(c.id, c.safety)] = TransformCount(c.id, c.name, c.safety, c.why, c.count + (old.count if old else 0))
+            total = c.count + (old.count if old else 0)
+            self.changes[(c.id, c.safety)] = TransformCount(c.id, c.name, c.safety, c.why, total)
         saved = impact.size_saved
         if saved is not None and impact.before.base.ref != impact.after.base.ref:
             self.saved_mb += saved
@@ -348,7 +350,8 @@ def to_lines(impact: Impact) -> list[str]:
     sources = [b.size.source for b in (old, new) if b.size is not None]
     lines.extend(f"               size source: {source}" for source in dict.fromkeys(sources))
     lines.append(f"  stages:      {before.stages} -> {after.stages}")
-    lines.append(f"  cached:      {len(before.cached)} -> {len(after.cached)} layer(s) kept across a source-only change")
+    kept = f"{len(before.cached)} -> {len(after.cached)}"
+    lines.append(f"  cached:      {kept} layer(s) kept across a source-only change")
     lines.append(f"               before: {_steps_text(before)}")
     lines.append(f"               after:  {_steps_text(after)}")
     return lines
