@@ -73,10 +73,10 @@ def fix(
     from dockopt.optimizer import runner
     from dockopt.optimizer.context import BuildContext
 
-    if color not in ("auto", "always", "never"):
-        _fail("--color must be auto, always or never")
     if output_format not in ("text", "json"):
         _fail("--format must be text or json")
+    if color not in ("auto", "always", "never"):
+        _fail("--color must be auto, always or never")
     settings = _Settings(select, ignore, safe, review, with_checks=False, noun="transform")
     if context is not None and not os.path.isdir(context):
         _fail(f"--context {context}: not a folder")
