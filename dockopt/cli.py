@@ -61,11 +61,21 @@ def fix(
     context: Optional[str] = typer.Option(None, "--context", help="Build context folder (default: the Dockerfile's)."),
     cache_mounts: bool = typer.Option(False, "--cache-mounts", help="Keep package caches in BuildKit cache mounts (DO320) instead of deleting them."),
     color: str = typer.Option("auto", "--color", help="Colour the diff: auto, always or never."),
+    output_format: str = typer.Option(
+        "text", "--format", help="text, or json: one JSON document on stdout with each file's changes and impact."
+    ),
 ) -> None:
-    """Rewrite Dockerfiles in place, or show (--diff) or test (--check) what would change."""
+    """Rewrite Dockerfiles in place, or show (--diff) or test (--check) what would change.
+
+    With --diff, each changed file's impact follows its changes on stderr (changes by
+    transform, base-image size estimates, stages, cached layers), and a run over several
+    files ends with a totals table; stdout holds only the diff.
+    """
     from dockopt.optimizer import runner
     from dockopt.optimizer.context import BuildContext
 
+    if output_format not in ("text", "json"):
+        _fail("--format must be text or json")
     if color not in ("auto", "always", "never"):
         _fail("--color must be auto, always or never")
     settings = _Settings(select, ignore, safe, review, with_checks=False, noun="transform", cache_mounts=cache_mounts)
@@ -75,7 +85,7 @@ def fix(
     if not targets:
         _fail("no Dockerfiles found")
     plans = {path: settings.for_target(path) for path in targets}  # a bad configuration stops all, early
-    report = _Report(color, diff)
+    report = _Report(color, diff, output_format == "json")
     write = not (diff or check)
     for path in report.progress(targets):
         transforms, _, safe_only = plans[path]
@@ -85,15 +95,18 @@ def fix(
                 outcome = runner.run_text(runner.decode(text), transforms, BuildContext(context), safe_only, "-")
             except runner.ParseError as exc:
                 outcome = runner.Outcome("-", error=str(exc))
-            if outcome.result is not None and not (diff or check):
+            if report.json:
+                pass  # the rewrite goes into the JSON document
+            elif outcome.result is not None and not (diff or check):
                 _write(outcome.result.output)
             elif outcome.error and not (diff or check):
                 sys.stdout.buffer.write(text)
         else:
             outcome = runner.run_file(path, transforms, context, safe_only, write, targets)
-        report.add(outcome, write)
+        folder = context if context is not None or path == "-" else os.path.dirname(os.path.abspath(path))
+        report.add(outcome, write, folder)
         for companion in outcome.companions:  # a .dockerignore beside it (DO205)
-            report.add(companion, write)
+            report.add(companion, write, companion=True)
     raise typer.Exit(report.finish(check))
 
 
@@ -274,12 +287,25 @@ def _fail(message: str) -> None:
 
 
 class _Report:
-    """Prints diffs to stdout and one line per changed or failed file to stderr."""
+    """Prints diffs to stdout and one line per changed or failed file to stderr.
 
-    def __init__(self, color: str, diff: bool):
-        self.diff = diff
+    With --diff, each changed file's impact (dockopt/optimizer/impact.py) follows its
+    changes on stderr, and a run over several files ends with a totals table: drawn by rich
+    on a terminal, plain aligned text otherwise. With --format json, stdout holds a single
+    JSON document instead, and stderr only the files that failed.
+    """
+
+    def __init__(self, color: str, diff: bool, as_json: bool = False):
+        self.diff, self.json = diff, as_json
         self.color = color == "always" or (color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        self.rich_totals = color == "always" or (color == "auto" and sys.stderr.isatty())
         self.changed = self.failed = self.total = 0
+        self.files: list[dict] = []
+        self.totals = None
+        if diff or as_json:
+            from dockopt.optimizer.impact import Totals
+
+            self.totals = Totals()
 
     def progress(self, targets: List[str]):
         if len(targets) < 50 or not sys.stderr.isatty():
@@ -288,8 +314,20 @@ class _Report:
 
         return track(targets, description="dockopt", transient=True, console=_console(stderr=True))
 
-    def add(self, outcome, write: bool) -> None:
+    def add(self, outcome, write: bool, context: Optional[str] = None, companion: bool = False) -> None:
+        """`companion`: a file written beside a Dockerfile (its .dockerignore), which has
+        no impact of its own to assess."""
         self.total += 1
+        assessed = None
+        if outcome.changed and self.totals is not None and not companion:
+            from dockopt.optimizer.context import BuildContext
+            from dockopt.optimizer.impact import assess
+
+            assessed = assess(outcome.result, BuildContext(context))
+        if self.totals is not None and not companion:
+            self.totals.add(assessed, error=bool(outcome.error))
+        if self.json:
+            self._add_json(outcome, assessed)
         if outcome.error:
             self.failed += 1
             print(f"{outcome.path}:{outcome.error}", file=sys.stderr)
@@ -297,19 +335,46 @@ class _Report:
         if not outcome.changed:
             return
         self.changed += 1
+        if self.json:
+            return
         result = outcome.result
         if self.diff:
             from dockopt.optimizer.diff import unified_diff
 
             self._print_diff(unified_diff(result.source, result.output, _diff_name(outcome.path)))
         verb = "fixed" if write else "would fix"
-        findings = {}
+        findings = {}  # one line per transform and explanation, as impact.distinct_changes counts them
         for change in sorted(result.changes, key=lambda c: c.line):
             findings.setdefault((change.transform.id, change.explanation), change)
         print(f"{outcome.path}: {verb} {len(findings)} change(s)", file=sys.stderr)
         for change in findings.values():
             t = change.transform
             print(f"  line {change.line}: {t.id} {t.name} ({change.safety}): {change.explanation}", file=sys.stderr)
+        if assessed is not None:
+            from dockopt.optimizer.impact import to_lines
+
+            print("\n".join("  " + line for line in to_lines(assessed)), file=sys.stderr)
+
+    def _add_json(self, outcome, assessed) -> None:
+        from dockopt.optimizer.impact import distinct_changes, to_dict
+
+        entry: dict = {"path": outcome.path, "changed": outcome.changed}
+        if outcome.error:
+            entry["error"] = outcome.error
+        changes = distinct_changes(outcome.result) if outcome.changed else []
+        entry["changes"] = [
+            {"transform": c.transform.id, "name": c.transform.name, "safety": c.safety, "line": c.line,
+             "explanation": c.explanation}
+            for c in changes
+        ]
+        entry["impact"] = to_dict(assessed) if assessed is not None else None
+        if self.diff and outcome.changed:
+            from dockopt.optimizer.diff import unified_diff
+
+            entry["diff"] = unified_diff(outcome.result.source, outcome.result.output, _diff_name(outcome.path))
+        if outcome.path == "-" and outcome.result is not None:
+            entry["output"] = outcome.result.output  # nowhere else to put the rewrite of stdin
+        self.files.append(entry)
 
     def _print_diff(self, text: str) -> None:
         if not self.color:
@@ -320,7 +385,16 @@ class _Report:
         _console().print(Syntax(text, "diff", theme="ansi_dark", background_color="default"), end="")
 
     def finish(self, check: bool) -> int:
-        if self.total > 1 or self.failed:
+        if self.json:
+            import json
+
+            from dockopt.optimizer.impact import totals_dict
+
+            document = {"files": self.files, "totals": totals_dict(self.totals)}
+            _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        elif self.diff and self.total > 1:
+            self._print_totals()
+        if (self.total > 1 or self.failed) and not self.json:
             parts = [f"{self.total} file(s)", f"{self.changed} {'to change' if check else 'changed'}"]
             if self.failed:
                 parts.append(f"{self.failed} failed")
@@ -328,6 +402,24 @@ class _Report:
         if self.failed:
             return 2
         return 1 if check and self.changed else 0
+
+    def _print_totals(self) -> None:
+        from dockopt.optimizer.impact import totals_rows, totals_text
+
+        if not self.rich_totals:
+            sys.stderr.write(totals_text(self.totals))
+            return
+        from rich.table import Table
+
+        table = Table(title="dockopt totals", title_justify="left", show_header=False)
+        table.add_column("what")
+        table.add_column("", justify="right")
+        for label, value in totals_rows(self.totals):
+            table.add_row(label, value)
+        console = _console(stderr=True)
+        console.print(table)
+        for source in self.totals.sources:
+            console.print(f"size source: {source}")
 
 
 def _diff_name(path: str) -> str:

@@ -364,6 +364,145 @@ def test_version(tmp_path: Path) -> None:
     assert run.stdout.decode().strip() == f"dockopt {__version__}"
 
 
+# --------------------------------------------------------------------------- impact summary, --format json
+
+SEED = Path(__file__).parent / "fixtures" / "stage-split" / "node-pnpm-seed"
+
+
+def seed_project(root: Path) -> Path:
+    """A copy of the seed's project (the fixture's folder less its expected output)."""
+    shutil.copytree(SEED, root, ignore=shutil.ignore_patterns("expected.Dockerfile"))
+    return root / "Dockerfile"
+
+
+def test_diff_summary_goes_to_stderr_and_the_diff_still_applies(tmp_path: Path) -> None:
+    path = seed_project(tmp_path / "api")
+    original = path.read_bytes()
+    run = dockopt("fix", "--diff", "api", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert path.read_bytes() == original
+    assert run.stdout.startswith(b"--- a/api/Dockerfile\n") and b"impact" not in run.stdout
+    assert _patch_tool(tmp_path, run.stdout, check=True).returncode == 0
+
+    err = run.stderr.decode()
+    assert "api/Dockerfile: would fix 1 change(s)\n  line 1: DO202 stage-split (review): " in err
+    assert "DO202 stage-split (review) x1: A toolchain image ships" in err
+    assert "node:20-bookworm, about 380 MB compressed -> node:20-alpine, about 45 MB compressed (about 335 MB smaller)" in err
+    assert "size source: seeds/003_d5932590af2a0d6c.txt" in err
+    assert "stages:      1 -> 2" in err
+    assert "[build] COPY package.json pnpm-lock.yaml ./; RUN npm install -g pnpm && pnpm install" in err
+    assert "totals" not in err, "one file: no totals table"
+
+
+def test_many_files_end_with_a_plain_totals_table_when_piped(tmp_path: Path) -> None:
+    seed_project(tmp_path / "api")
+    write(tmp_path / "web" / "Dockerfile", NEEDS_WORK)
+    write(tmp_path / "done" / "Dockerfile", SETTLED)
+    run = dockopt("fix", "--diff", ".", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert _patch_tool(tmp_path, run.stdout, check=True).returncode == 0
+    err = run.stderr.decode()
+    table = err[err.index("totals:\n"):].splitlines()
+    assert "\x1b[" not in err and "\u2502" not in err, "plain text, no colour or box drawing"
+    rows = dict(re.match(r"  (.+?)  +(\S.*)$", line).groups() for line in table[1:] if line.startswith("  ") and not line.startswith("  size source"))
+    assert rows["files"] == "3" and rows["files changed"] == "2"
+    assert rows["DO202 stage-split (review)"] == "1"
+    assert rows["base-image size saved (estimate)"] == "about 335 MB in 1 file(s)"
+    numbers = [line for line in table[1:] if line.rstrip()[-1].isdigit() and "size" not in line]
+    assert len({len(line) for line in numbers}) == 1, "counts are right-aligned"
+    assert err.rstrip().endswith("dockopt: 3 file(s), 2 changed")
+
+
+def test_totals_are_drawn_with_rich_when_colour_is_on(tmp_path: Path) -> None:
+    seed_project(tmp_path / "api")
+    write(tmp_path / "web" / "Dockerfile", NEEDS_WORK)
+    run = dockopt("fix", "--diff", "--color", "always", ".", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    err = run.stderr.decode()
+    assert "dockopt totals" in err and "\u2502" in err and "totals:\n" not in err
+
+
+@pytest.mark.parametrize("args", [["--check"], []], ids=["check", "fix"])
+def test_check_and_fix_print_no_summary(args: list[str], tmp_path: Path) -> None:
+    seed_project(tmp_path / "api")
+    run = dockopt("fix", *args, "api", cwd=tmp_path)
+    assert run.returncode == (1 if args else 0), run.stderr
+    assert run.stdout == b""
+    assert b"line 1: DO202 stage-split (review)" in run.stderr and b"impact" not in run.stderr
+
+
+def test_format_json_is_one_document_with_each_file(tmp_path: Path) -> None:
+    import json
+
+    path = seed_project(tmp_path / "api")
+    write(tmp_path / "done" / "Dockerfile", SETTLED)
+    original = path.read_bytes()
+    run = dockopt("fix", "--diff", "--format", "json", ".", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == b"" and path.read_bytes() == original
+    doc = json.loads(run.stdout)
+    files = {f["path"]: f for f in doc["files"]}
+    api, done = files[os.path.join(".", "api", "Dockerfile")], files[os.path.join(".", "done", "Dockerfile")]
+    assert (done["changed"], done["changes"], done["impact"]) == (False, [], None)
+    assert api["changed"] is True
+    assert [(c["transform"], c["name"], c["safety"], c["line"]) for c in api["changes"]] == [("DO202", "stage-split", "review", 1)]
+    assert api["changes"][0]["explanation"].startswith("split into a build stage")
+    base = api["impact"]["base_image"]
+    assert (base["before"]["ref"], base["after"]["ref"]) == ("node:20-bookworm", "node:20-alpine")
+    assert (base["before"]["size"]["value"], base["after"]["size"]["value"], base["saved_mb"]) == (380, 45, 335)
+    assert base["after"]["size"]["source"].startswith("seeds/003_d5932590af2a0d6c.txt")
+    assert api["impact"]["stages"] == {"before": 1, "after": 2}
+    assert [c["instruction"] for c in api["impact"]["cached_layers"]["after"]["cached"]] == [
+        "COPY package.json pnpm-lock.yaml ./", "RUN npm install -g pnpm && pnpm install"
+    ]
+    assert _patch_tool(tmp_path, api["diff"].encode(), check=True).returncode == 0
+    totals = doc["totals"]
+    assert (totals["files"], totals["changed"], totals["failed"]) == (2, 1, 0)
+    assert totals["changes"] == [{"transform": "DO202", "name": "stage-split", "safety": "review", "count": 1}]
+    assert totals["size_saved"]["mb"] == 335
+
+
+def test_format_json_keeps_exit_codes_and_writes_as_fix_does(tmp_path: Path) -> None:
+    import json
+
+    path = write(tmp_path / "Dockerfile", NEEDS_WORK)
+    check = dockopt("fix", "--check", "--format", "json", "Dockerfile", cwd=tmp_path)
+    assert check.returncode == 1 and json.loads(check.stdout)["totals"]["changed"] == 1
+    assert path.read_bytes() == NEEDS_WORK.encode()
+    applied = dockopt("fix", "--format", "json", "Dockerfile", cwd=tmp_path)
+    assert applied.returncode == 0 and "diff" not in json.loads(applied.stdout)["files"][0]
+    assert path.read_bytes().decode() == expected(NEEDS_WORK, tmp_path)
+
+    bad = write(tmp_path / "bad" / "Dockerfile", "FROM alpine\nRUNN x\n")
+    failed = dockopt("fix", "--format", "json", str(bad), cwd=tmp_path)
+    assert failed.returncode == 2 and TRACEBACK not in failed.stderr
+    entry = json.loads(failed.stdout)["files"][0]
+    assert entry["error"] == "2:1: unknown instruction: RUNN" and entry["changed"] is False
+
+
+def test_format_json_with_stdin_puts_the_rewrite_in_the_document(tmp_path: Path) -> None:
+    import json
+
+    run = dockopt("fix", "--format", "json", "-", cwd=tmp_path, stdin=NEEDS_WORK.encode())
+    assert run.returncode == 0, run.stderr
+    (entry,) = json.loads(run.stdout)["files"]
+    assert entry["path"] == "-" and entry["output"] == optimize(NEEDS_WORK, ALL).output
+
+
+def test_text_stdin_diff_has_nothing_but_the_diff_on_stdout(tmp_path: Path) -> None:
+    run = dockopt("fix", "--diff", "-", cwd=tmp_path, stdin=NEEDS_WORK.encode())
+    assert run.returncode == 0
+    write(tmp_path / "Dockerfile", NEEDS_WORK)
+    assert _patch_tool(tmp_path, run.stdout, check=True).returncode == 0
+    assert b"impact" in run.stderr and b"impact" not in run.stdout
+
+
+def test_unknown_format_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path / "Dockerfile", NEEDS_WORK)
+    run = dockopt("fix", "--format", "sarif", "Dockerfile", cwd=tmp_path)
+    assert run.returncode == 2 and run.stderr.startswith(b"dockopt: error: --format")
+
+
 # --------------------------------------------------------------------------- start-up cost
 
 
@@ -378,6 +517,7 @@ def test_quick_paths_do_not_import_rich(args: list[str], tmp_path: Path) -> None
     imports = [line for line in run.stderr.decode().splitlines() if line.startswith("import time:")]
     assert any("dockopt.optimizer.pipeline" in line for line in imports), "the engine ran"
     assert [line for line in imports if "rich" in line] == []
+    assert [line for line in imports if "dockopt.optimizer.impact" in line] == [], "no summary without --diff"
 
 
 # --------------------------------------------------------------------------- regressions
