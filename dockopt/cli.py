@@ -78,7 +78,7 @@ def fix(
         _fail("--format must be text or json")
     if color not in ("auto", "always", "never"):
         _fail("--color must be auto, always or never")
-    settings = _Settings(select, ignore, safe, review, with_checks=False, noun="transform", cache_mounts=cache_mounts)
+    settings = Settings(select, ignore, safe, review, with_checks=False, noun="transform", cache_mounts=cache_mounts)
     if context is not None and not os.path.isdir(context):
         _fail(f"--context {context}: not a folder")
     targets = list(runner.discover(paths or ["."]))
@@ -132,7 +132,7 @@ def check(
         _fail("--format must be text, json or sarif")
     if severity not in findings.SEVERITIES:
         _fail("--severity must be error, warning, info or style")
-    settings = _Settings(select, ignore, safe, review, with_checks=True, noun="transform or check", cache_mounts=cache_mounts)
+    settings = Settings(select, ignore, safe, review, with_checks=True, noun="transform or check", cache_mounts=cache_mounts)
     if context is not None and not os.path.isdir(context):
         _fail(f"--context {context}: not a folder")
     targets = list(runner.discover(paths or ["."]))
@@ -171,7 +171,7 @@ def check(
     raise typer.Exit(1 if any(findings.at_least(f.severity, severity) for f in found) else 0)
 
 
-class _Settings:
+class Settings:
     """The rules and safety for each Dockerfile: its configuration, then the flags."""
 
     def __init__(self, select, ignore, safe: bool, review: bool, with_checks: bool, noun: str, cache_mounts: bool = False):
@@ -299,7 +299,7 @@ class _Report:
         self.diff, self.json = diff, as_json
         self.color = color == "always" or (color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
         self.rich_totals = color == "always" or (color == "auto" and sys.stderr.isatty())
-        self.changed = self.failed = self.total = 0
+        self.changed = self.failed = self.total = self.beside = 0
         self.files: list[dict] = []
         self.totals = None
         if diff or as_json:
@@ -316,8 +316,8 @@ class _Report:
 
     def add(self, outcome, write: bool, context: Optional[str] = None, companion: bool = False) -> None:
         """`companion`: a file written beside a Dockerfile (its .dockerignore), which has
-        no impact of its own to assess."""
-        self.total += 1
+        no impact of its own to assess and is counted apart."""
+        self.total += not companion
         assessed = None
         if outcome.changed and self.totals is not None and not companion:
             from dockopt.optimizer.context import BuildContext
@@ -334,7 +334,10 @@ class _Report:
             return
         if not outcome.changed:
             return
-        self.changed += 1
+        if companion:
+            self.beside += 1
+        else:
+            self.changed += 1
         if self.json:
             return
         result = outcome.result
@@ -394,14 +397,17 @@ class _Report:
             _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         elif self.diff and self.total > 1:
             self._print_totals()
-        if (self.total > 1 or self.failed) and not self.json:
-            parts = [f"{self.total} file(s)", f"{self.changed} {'to change' if check else 'changed'}"]
+        if (self.total > 1 or self.failed or self.beside) and not self.json:
+            writes = not (check or self.diff)
+            parts = [f"{self.total} file(s)", f"{self.changed} {'changed' if writes else 'to change'}"]
+            if self.beside:
+                parts.append(f"{self.beside} .dockerignore {'written' if writes else 'to write'}")
             if self.failed:
                 parts.append(f"{self.failed} failed")
             print("dockopt: " + ", ".join(parts), file=sys.stderr)
         if self.failed:
             return 2
-        return 1 if check and self.changed else 0
+        return 1 if check and (self.changed or self.beside) else 0
 
     def _print_totals(self) -> None:
         from dockopt.optimizer.impact import totals_rows, totals_text

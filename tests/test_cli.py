@@ -410,7 +410,7 @@ def test_many_files_end_with_a_plain_totals_table_when_piped(tmp_path: Path) -> 
     assert rows["base-image size saved (estimate)"] == "about 335 MB in 1 file(s)"
     numbers = [line for line in table[1:] if line.rstrip()[-1].isdigit() and "size" not in line]
     assert len({len(line) for line in numbers}) == 1, "counts are right-aligned"
-    assert err.rstrip().endswith("dockopt: 3 file(s), 2 changed")
+    assert err.rstrip().endswith("dockopt: 3 file(s), 2 to change, 1 .dockerignore to write")
 
 
 def test_totals_are_drawn_with_rich_when_colour_is_on(tmp_path: Path) -> None:

@@ -152,13 +152,13 @@ class _Bot:
     def _rewrite(self, tree: str, prefix: str):
         """Rewrite the Dockerfiles below PATH in the worktree: (changed, skipped, total)."""
         from dockopt.bot.body import FileChange
-        from dockopt.cli import _Settings
+        from dockopt.cli import Settings
         from dockopt.optimizer import runner
 
         top = os.path.join(tree, prefix) if prefix else tree
         if not os.path.exists(top):
             raise BotError(f"{prefix} does not exist on the base branch")
-        settings = _Settings(None, None, self.safe, False, with_checks=False, noun="transform")
+        settings = Settings(None, None, self.safe, False, with_checks=False, noun="transform")
         targets = list(runner.discover([top]))
         files, skipped = [], []
         for target in targets:
