@@ -319,3 +319,15 @@ def test_rewriting_an_instruction_with_a_trailing_continuation_at_eof(text: str)
     result = optimize(text, ALL)
     assert result.changed
     assert optimize(result.output, ALL).output == result.output
+
+
+def test_transforms_that_read_the_base_image_wait_for_its_rewrite() -> None:
+    """slim-base swaps python:3.12-slim for alpine in the first round; shell-pipefail and
+    non-root-user then choose ash and BusyBox's adduser, not bash and useradd."""
+    from dockopt.transforms import ALL
+
+    text = 'FROM python:3.12-slim\nCOPY app.py /app/\nRUN echo built | tee /app/BUILD\nCMD ["python", "/app/app.py"]\n'
+    out = optimize(text, ALL).output
+    assert out.startswith("FROM python:3.12-alpine\n")
+    assert 'SHELL ["/bin/ash", "-o", "pipefail", "-c"]' in out and "bash" not in out
+    assert "adduser -S" in out and "useradd" not in out

@@ -5,11 +5,17 @@ the stage uses: Debian's apt when packages are installed with apt-get, bash when
 runs bash, the default image's compilers and tools (git, curl, make, gcc...) when a command
 calls one it did not install, glibc when anything compiled against it may run (packages
 installed with pip, npm, gem... ship glibc builds; binaries copied from another stage).
+What the container runs counts as much as what the build runs: a CMD, ENTRYPOINT or
+HEALTHCHECK calling bash or curl, or a script from the build context whose `#!` line names
+bash. A pip install keeps the compilers when it may build a source-only package that
+links a system library (psycopg2, uwsgi...), or when the requirements cannot be read.
 Each need names the instruction that causes it, so the explanation can say why a smaller
 variant was not chosen.
 """
 
 from __future__ import annotations
+
+import re
 
 # Tools the default (buildpack-deps based) images ship and slim or alpine variants lack.
 BUILD_TOOLS = frozenset(
@@ -22,8 +28,9 @@ _GLIBC_INSTALLERS = frozenset({"pip", "pip3", "pipenv", "poetry", "uv", "conda",
 _APT = frozenset({"apt-get", "apt", "dpkg", "add-apt-repository", "apt-key"})
 
 
-def stage_needs(stage) -> dict[str, int]:
-    """The needs of a stage, each with the first line that causes it."""
+def stage_needs(stage, context=None) -> dict[str, int]:
+    """The needs of a stage, each with the first line that causes it; `context` (a
+    BuildContext) lets scripts and requirement files be read."""
     from dockopt.optimizer.shell import commands
 
     found: dict[str, int] = {}
@@ -40,6 +47,9 @@ def stage_needs(stage) -> dict[str, int]:
             need("glibc", line)
         if ins.keyword in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK") and not ins.json:
             need("shell", line)
+        if ins.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            for name in _run_time_needs(ins, context):
+                need(name, line)
         if ins.keyword != "RUN":
             continue
         if ins.json or ins.heredocs and not commands(ins):
@@ -61,4 +71,118 @@ def stage_needs(stage) -> dict[str, int]:
                 need("glibc", line)
             elif name in _GLIBC_INSTALLERS or name.startswith("python"):
                 need("glibc", line)
+                if _may_compile(cmd, name, context):
+                    need("build-tools", line)
     return found
+
+
+def _run_time_needs(ins, context) -> set[str]:
+    """What a CMD, ENTRYPOINT or HEALTHCHECK runs needs: bash, a default-image tool (curl,
+    wget...), or what a script's `#!` line names; a script that cannot be read may be bash."""
+    from dockopt.optimizer.shell import ShellSyntaxError, parse_commands
+
+    argv = list(ins.arguments) if ins.json else []
+    if ins.keyword == "HEALTHCHECK":
+        argv = argv[1:] if argv[:1] == ["CMD"] else argv
+    if ins.json and len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "ash", "dash") and argv[1] == "-c":
+        script = argv[2]
+    elif ins.json:
+        script = None
+    else:
+        script = ins.args_text
+        if ins.keyword == "HEALTHCHECK":
+            script = re.sub(r"^(?:--\S+\s+)*CMD\s+", "", script, flags=re.I)
+    programs = [argv[0]] if argv and script is None else []
+    if script is not None:
+        try:
+            programs = [c.name for c in parse_commands(script) if c.name]
+        except ShellSyntaxError:
+            return {"bash"}
+    found = set()
+    for program in programs:
+        base = program.rsplit("/", 1)[-1]
+        if base == "bash":
+            found.add("bash")
+        elif base in BUILD_TOOLS:
+            found.add("build-tools")
+        elif base.endswith(".sh") or (program.startswith(("./", "/")) and "." not in base):
+            if _script_shell(program, context) == "bash":
+                found.add("bash")
+    return found
+
+
+def _script_shell(program: str, context) -> str | None:
+    """The shell a script's `#!` line names ("bash", "sh"...), from the build context; "bash"
+    when a `.sh` script cannot be found there, None for other programs not found."""
+    base = program.rsplit("/", 1)[-1]
+    if context is not None and context.known:
+        for path in context.glob(f"**/{base}")[:5] if base else []:
+            head = (context.head(path, 128) or b"").split(b"\n", 1)[0].decode("utf-8", "replace")
+            if head.startswith("#!"):
+                words = head[2:].split()
+                name = words[-1] if words and words[0].endswith("/env") else (words[0] if words else "")
+                return name.rsplit("/", 1)[-1]
+            return None  # a binary or a script without `#!`: sh runs it
+    return "bash" if base.endswith(".sh") else None
+
+
+# PyPI projects published only as sources that link a system library: installing them
+# compiles (runtimes.PYTHON_LINKED_SDISTS lists them with their runtime libraries).
+def _linked_sdists() -> frozenset[str]:
+    from dockopt.optimizer.runtimes import PYTHON_LINKED_SDISTS
+
+    return frozenset(PYTHON_LINKED_SDISTS)
+
+
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", re.M)
+_PROJECT_FILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "Pipfile", "pyproject.toml", "setup.py", "setup.cfg")
+
+
+def _may_compile(cmd, name: str, context) -> bool:
+    """Whether a Python install may build a source-only package that links a system
+    library: one is named, or listed in the requirement or project files it reads, or
+    those files cannot be read (no build context)."""
+    words = cmd.words[cmd.assignments :]
+    if name.startswith("python"):
+        if words[1:3] != ["-m", "pip"]:
+            return False
+        words = words[2:]
+    if name not in ("pip", "pip3") and not name.startswith(("pip", "python")):
+        if name in ("poetry", "uv", "pipenv") and any(w in ("install", "sync", "add") for w in words[1:3]):
+            return _project_may_compile(context)
+        return False
+    if "install" not in words[1:3]:
+        return False
+    names, files = [], []
+    args = words[words.index("install") + 1 :]
+    for i, word in enumerate(args):
+        if word in ("-r", "--requirement", "-c", "--constraint") and i + 1 < len(args):
+            files.append(args[i + 1])
+        elif word.startswith(("-r", "--requirement=")) and len(word) > 2 and word != "-r":
+            files.append(word.split("=", 1)[-1] if word.startswith("--") else word[2:])
+        elif word in (".", "./") or word.startswith(("./", "/", "-e", "git+")) or "$" in word:
+            return _project_may_compile(context) if word in (".", "./", "-e") else True
+        elif not word.startswith("-") and (i == 0 or args[i - 1] not in ("-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links")):
+            names.append(word)
+    linked = _linked_sdists()
+    if any(_normal(n) in linked for n in names):
+        return True
+    for path in files:
+        text = context.read_text(path) if context is not None and context.known else None
+        if text is None or any(_normal(n) in linked for n in _REQUIREMENT.findall(text)):
+            return True
+    return False
+
+
+def _project_may_compile(context) -> bool:
+    if context is None or not context.known:
+        return True
+    texts = [t for t in (context.read_text(f) for f in _PROJECT_FILES) if t]
+    if not texts:
+        return True
+    linked = _linked_sdists()
+    return any(_normal(n) in linked for t in texts for n in re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", t))
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[;@ ]", name, 1)[0]).lower()

@@ -76,6 +76,12 @@ def optimize(
             groups.setdefault((transform.id, edit.explanation), []).append(edit)
         kept, _ = compatible(list(groups.values()))
         kept_ids = {id(e) for e in kept}
+        # A transform that reads what others rewrite (the base image) waits for a round
+        # in which they change nothing, and then sees their result.
+        busy = {t.id for t, e, _ in proposed if id(e) in kept_ids}
+        waiting = {id(e) for t, e, _ in proposed if id(e) in kept_ids and busy.intersection(t.after)}
+        kept = [e for e in kept if id(e) not in waiting]
+        kept_ids -= waiting
         applied = [(t, e, s) for t, e, s in proposed if id(e) in kept_ids]
         names = sorted({t.id for t, _, _ in applied})
         new_text = apply(tree.source, kept)

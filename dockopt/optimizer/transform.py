@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from dockopt.optimizer.syntax import Dockerfile
 
 SAFE, REVIEW = "safe", "review"
+# The transforms that change a stage's base image or add stages (stage-split, pin-base-tag,
+# slim-base): transforms choosing commands by the image (its shell, its user tools) run after.
+BASE_IMAGE_REWRITES = ("DO202", "DO203", "DO204")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Transform:
     hadolint: tuple[str, ...] = ()  # the hadolint rules it fixes (their pragmas silence it)
     opt_in: bool = False  # runs only when selected by name or switched on (`--cache-mounts`)
     replaces: tuple[str, ...] = ()  # ids of transforms that do not run beside it
+    after: tuple[str, ...] = ()  # ids whose changes it must see: it waits while they change the file
 
     @property
     def keys(self) -> frozenset[str]:

@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.transform import REVIEW, Transform
+from dockopt.optimizer.transform import BASE_IMAGE_REWRITES, REVIEW, Transform
 
 # Application runtime images and the non-root user each already has (None: create one).
 # Sources: nodejs/docker-node Dockerfiles (node, uid 1000); distroless README (nonroot,
@@ -113,6 +113,8 @@ def fix(dockerfile, context):
             return
         user = (f"{APP_UID}:{APP_UID}", APP_USER)
         create = template.format(uid=APP_UID, name=APP_USER)
+    if any(re.search(rf"\b(?:deluser|userdel)\b.*\b{re.escape(user[1])}\b", i.line) for i in everything if i.keyword == "RUN"):
+        return  # the build removes that user
     at = _insertion_point(stage)
     if at is None:
         return
@@ -167,4 +169,5 @@ TRANSFORM = Transform(
     fix=fix,
     doc=__doc__,
     hadolint=("DL3002",),
+    after=BASE_IMAGE_REWRITES,
 )

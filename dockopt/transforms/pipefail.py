@@ -53,7 +53,7 @@ import re
 from dataclasses import dataclass
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.transform import REVIEW, Transform
+from dockopt.optimizer.transform import BASE_IMAGE_REWRITES, REVIEW, Transform
 
 SHELLS = {  # what /bin/sh is -> the shell to run with pipefail
     "dash": ("/bin/bash", "bash"),
@@ -237,4 +237,5 @@ TRANSFORM = Transform(
     fix=fix,
     doc=__doc__,
     hadolint=("DL4006",),
+    after=BASE_IMAGE_REWRITES,
 )

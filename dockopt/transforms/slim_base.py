@@ -94,7 +94,7 @@ def fix(dockerfile, context):
         span = base_span(stage)
         if span is None:
             continue
-        needs = stage_needs(stage)
+        needs = stage_needs(stage, context)
         suggestion = images.slimmer(stage.image, needs.keys() & images.NEEDS, args)
         if suggestion is None:
             continue
