@@ -339,21 +339,23 @@ def to_lines(impact: Impact) -> list[str]:
     lines = ["impact (sizes are estimates for the final stage's base image alone):"]
     for c in impact.changes:
         lines.append(f"  {c.id} {c.name} ({c.safety}) x{c.count}: {c.why}")
-    if old.ref == new.ref:
+    if old.ref == new.ref and old.size is not None:
         lines.append(f"  base image:  {old.ref}, {size_text(old)} (unchanged)")
-    else:
+    elif old.ref != new.ref:
         line = f"  base image:  {old.ref}, {size_text(old)} -> {new.ref}, {size_text(new)}"
         saved = impact.size_saved
         if saved is not None:
             line += f" (about {mb_text(abs(saved))} {'smaller' if saved >= 0 else 'larger'})"
         lines.append(line)
-    sources = [b.size.source for b in (old, new) if b.size is not None]
-    lines.extend(f"               size source: {source}" for source in dict.fromkeys(sources))
-    lines.append(f"  stages:      {before.stages} -> {after.stages}")
-    kept = f"{len(before.cached)} -> {len(after.cached)}"
-    lines.append(f"  cached:      {kept} layer(s) kept across a source-only change")
-    lines.append(f"               before: {_steps_text(before)}")
-    lines.append(f"               after:  {_steps_text(after)}")
+        sources = [b.size.source for b in (old, new) if b.size is not None]
+        lines.extend(f"               size source: {source}" for source in dict.fromkeys(sources))
+    if before.stages != after.stages:
+        lines.append(f"  stages:      {before.stages} -> {after.stages}")
+    if before.cached or after.cached:
+        kept = f"{len(before.cached)} -> {len(after.cached)}"
+        lines.append(f"  cached:      {kept} layer(s) kept across a source-only change")
+        lines.append(f"               before: {_steps_text(before)}")
+        lines.append(f"               after:  {_steps_text(after)}")
     return lines
 
 

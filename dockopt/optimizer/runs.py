@@ -142,3 +142,49 @@ def _tail_end(source: str, start: int, stop: int, escape: str, closers: bool) ->
             return None
         end = pos = m.end()
     return end
+
+
+def failure_tolerated(cmd, cmds) -> bool:
+    """Whether a later `||` in the command's and-or list catches its failure (`yum install
+    x || true`): a rewrite that lets it succeed where it failed changes what the build
+    makes, so it is no longer a fix of a build that would have stopped."""
+    later = cmds[cmds.index(cmd) + 1 :]
+    for other in later:
+        if other.context != cmd.context:
+            continue
+        if other.op in (";", "\n", "&"):
+            return False
+        if other.op == "||":
+            return True
+    return False
+
+
+def removal_ranges(cmds, doomed: list[bool], source: str) -> list[tuple[int, int]] | None:
+    """Source ranges that delete the commands marked in `doomed` (parallel to `cmds`) and
+    the `&&` joining each run of them to the rest, so the script still reads as a list:
+    `a && rm x` loses ` && rm x`, `a && rm x && b` loses `rm x && `. None when one cannot
+    come out cleanly: nested, joined by anything but `&&`, alone, or with a comment."""
+    if any(gone and c.context for c, gone in zip(cmds, doomed)):
+        return None
+    top = [(c, gone) for c, gone in zip(cmds, doomed) if not c.context]
+    ranges, i = [], 0
+    while i < len(top):
+        if not top[i][1]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(top) and top[j + 1][1]:
+            j += 1
+        run = [c for c, _ in top[i : j + 1]]
+        after = top[j + 1][0] if j + 1 < len(top) else None
+        before = top[i - 1][0] if i > 0 else None
+        if any(c.op != "&&" for c in run[1:]):
+            return None
+        if after is not None and after.op == "&&" and run[0].op in (None, "&&"):
+            ranges.append((run[0].start, after.start))
+        elif before is not None and after is None and run[0].op == "&&":
+            ranges.append((before.end, run[-1].end))
+        else:
+            return None
+        i = j + 1
+    return None if any("#" in source[a:b] for a, b in ranges) else ranges

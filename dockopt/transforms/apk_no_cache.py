@@ -6,8 +6,10 @@ What it does
 
         RUN apk add curl git  ->  RUN apk add --no-cache curl git
 
-    An `apk update` or `rm -rf /var/cache/apk/*` beside it is left as it is: with the flag
-    they are merely redundant.
+    An `apk update` joined by `&&` to adds that all get the flag goes in the same change,
+    since it is what would still leave the index in the layer
+    (`apk update && apk add curl` -> `apk add --no-cache curl`); one beside other apk
+    commands, and an `rm -rf /var/cache/apk/*`, are left as they are.
 
 Why
     Without the flag apk downloads the package index (about 2 MB per repository) into
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.runs import cache_mounts, covers, sh_stages, subcommand
+from dockopt.optimizer.runs import cache_mounts, covers, removal_ranges, sh_stages, subcommand
 from dockopt.optimizer.transform import SAFE, Transform
 
 _CACHES = ("/var/cache/apk", "/etc/apk/cache")
@@ -50,14 +52,31 @@ def fix(dockerfile, context):
         for ins in runs:
             if any(covers(t, p) for t in cache_mounts(ins) for p in _CACHES):
                 continue
-            for cmd in commands(ins):
-                if cmd.name.rsplit("/", 1)[-1] != "apk":
-                    continue
-                add = subcommand(cmd.words, cmd.assignments, _VALUED)
-                if add is None or cmd.words[add] != "add" or any(w.split("=", 1)[0] in _KEEP for w in cmd.words):
-                    continue
-                at = cmd.word_span(add)[1]
-                yield Edit(at, at, " --no-cache", "apk add --no-cache: do not keep the package index in the layer")
+            cmds = commands(ins)
+            apk = [(c, subcommand(c.words, c.assignments, _VALUED)) for c in cmds if c.name.rsplit("/", 1)[-1] == "apk"]
+            verbs = [None if v is None else c.words[v] for c, v in apk]
+            adds = [(c, v) for c, v in apk if v is not None and c.words[v] == "add"]
+            edits = [
+                Edit(c.word_span(v)[1], c.word_span(v)[1], " --no-cache", _WHY)
+                for c, v in adds
+                if not any(w.split("=", 1)[0] in _KEEP for w in c.words)
+            ]
+            if not edits:
+                continue
+            # An `apk update` before adds that all fetch the index themselves only leaves it
+            # in the layer: it goes, in the same change.
+            updates = [c for (c, _), verb in zip(apk, verbs) if verb == "update" and len(c.words) == c.assignments + 2]
+            if updates and set(verbs) == {"update", "add"} and len(edits) == len(adds):
+                removed = removal_ranges(cmds, [c in updates for c in cmds], dockerfile.source)
+                if removed:
+                    why = _WHY + "; `apk update` goes too: the add fetches the index itself"
+                    edits = [Edit(e.start, e.end, e.text, why) for e in edits]
+                    edits += [Edit(a, b, "", why) for a, b in removed]
+            yield from edits
+
+
+_WHY = "apk add --no-cache: do not keep the package index in the layer"
+
 
 TRANSFORM = Transform(
     id="DO311",

@@ -39,7 +39,8 @@ When it is not safe
     packages is `safe` on an official Debian or Ubuntu based image whose docker-clean no
     RUN touches, `review` elsewhere. Commands run through `sudo`, `env` or `xargs`, commands
     whose subcommand hides behind a variable, `--assume-no` and `--trivial-only` are left
-    alone, and so are RUNs that no POSIX shell runs: after a `SHELL` instruction other than
+    alone; `-y` is not added where a later `||` catches the failure (`apt-get install x ||
+    true`), since there the prompt made the build go on without the packages; and so are RUNs that no POSIX shell runs: after a `SHELL` instruction other than
     sh, bash or dash with `-c`, in Windows images, in files with the backtick escape.
 """
 
@@ -49,7 +50,7 @@ import re
 from typing import Iterator
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.runs import sh_runs
+from dockopt.optimizer.runs import failure_tolerated, sh_runs
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
 APT_PROGRAMS = frozenset({"apt", "apt-get"})
@@ -180,7 +181,8 @@ def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
 
     for stage, ins in sh_runs(dockerfile):
-        for cmd in commands(ins):
+        cmds = commands(ins)
+        for cmd in cmds:
             at = subcommand(cmd)
             if at is None:
                 continue
@@ -191,7 +193,7 @@ def fix(dockerfile, context):
             if sub not in _PROMPTS:
                 continue
             yes = assumes_yes(args)
-            if yes is False:
+            if yes is False and not failure_tolerated(cmd, cmds):
                 yield Edit(
                     name_end, name_end, " -y",
                     "-y: without it apt-get stops at its confirmation prompt and the build aborts",

@@ -40,7 +40,7 @@ When it is not safe
 from __future__ import annotations
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.runs import cache_mounts, sh_stages
+from dockopt.optimizer.runs import cache_mounts, removal_ranges, sh_stages
 from dockopt.optimizer.transform import REVIEW, Transform
 
 SYNTAX = "docker/dockerfile:1"
@@ -97,40 +97,18 @@ def _installs(tool: str, cmd) -> bool:
 
 
 def _removals(tools, cmds, source) -> list[tuple[int, int]] | None:
-    """Source ranges to delete: the `--no-cache-dir` words of pip installs, and each run
-    of cleanup commands with the `&&` joining it to the rest (`a && rm x` loses ` && rm x`,
-    `a && rm x && b` loses `rm x && `). None when a cleanup cannot come out cleanly."""
+    """Source ranges to delete: the `--no-cache-dir` words of pip installs, and the cleanup
+    commands with the `&&` joining them to the rest. None when a cleanup cannot come out
+    cleanly."""
     ranges = []
     for cmd in cmds:
         if "pip" in tools and _installs("pip", cmd):
             ranges += [(cmd.word_span(i - 1)[1], cmd.word_span(i)[1]) for i, w in enumerate(cmd.words) if w == "--no-cache-dir"]
     doomed = [_cleanup(tools, c) for c in cmds]
-    if None in doomed:
+    if None in doomed or any("#" in source[a:b] for a, b in ranges):
         return None
-    top = [(c, gone) for c, gone in zip(cmds, doomed) if not c.context]
-    if any(gone and c.context for c, gone in zip(cmds, doomed)):
-        return None
-    i = 0
-    while i < len(top):
-        if not top[i][1]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(top) and top[j + 1][1]:
-            j += 1
-        run = [c for c, _ in top[i : j + 1]]
-        after = top[j + 1][0] if j + 1 < len(top) else None
-        before = top[i - 1][0] if i > 0 else None
-        if any(c.op != "&&" for c in run[1:]):
-            return None
-        if after is not None and after.op == "&&" and run[0].op in (None, "&&"):
-            ranges.append((run[0].start, after.start))
-        elif before is not None and after is None and run[0].op == "&&":
-            ranges.append((before.end, run[-1].end))
-        else:
-            return None
-        i = j + 1
-    return None if any("#" in source[a:b] for a, b in ranges) else ranges
+    removed = removal_ranges(cmds, doomed, source)
+    return None if removed is None else ranges + removed
 
 
 def _cleanup(tools, cmd) -> bool | None:

@@ -116,8 +116,13 @@ def fix(dockerfile, context):
                 if script is not None:
                     start, end = ins.content_span()
                     text = f"{ins.keyword_text} {json.dumps([*shell, script], ensure_ascii=False)}"
-                    yield Edit(start, end, text, "exec form of what the shell form ran, with `exec`: the program, "
-                               "not the shell, is PID 1 and receives SIGTERM; its variables still expand")
+                    if script == ins.args_text.strip():  # it already starts with exec
+                        why = ("the command line the shell form stored, written as JSON: the image configuration "
+                               "is the same, and `exec` already makes the program PID 1")
+                    else:
+                        why = ("exec form of what the shell form ran, with `exec`: the program, not the shell, is "
+                               "PID 1 and receives SIGTERM; its variables still expand")
+                    yield Edit(start, end, text, why)
                 continue
             if ins.keyword == "ENTRYPOINT":
                 if has_cmd:

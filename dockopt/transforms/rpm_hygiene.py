@@ -35,7 +35,8 @@ When it is not safe
     (it came with microdnf's confirmation prompt, late 2020), so it is marked `review`
     unless the image is version 9 or later, or Fedora, or the file already passes `-y` to
     microdnf. A command already set to non-interactive (`zypper -n`, `--assumeyes`,
-    `--setopt=assumeyes=1`) is left as it is.
+    `--setopt=assumeyes=1`) is left as it is, and so is one whose failure a later `||`
+    catches (`yum install x || true`): the prompt made that build go on without the package.
 
     The cleanup is left out when a `--mount=type=cache` covers the manager's cache (it is
     meant to be kept), when the RUN uses heredocs or ends in a way a command cannot follow
@@ -51,7 +52,15 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.runs import append_point, cache_mounts, covers, descendant_runs, sh_stages, subcommand
+from dockopt.optimizer.runs import (
+    append_point,
+    cache_mounts,
+    covers,
+    descendant_runs,
+    failure_tolerated,
+    sh_stages,
+    subcommand,
+)
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
 _RPM = frozenset({"yum", "dnf", "dnf5", "microdnf"})
@@ -101,7 +110,8 @@ def fix(dockerfile, context):
         microdnf_safe = _microdnf_takes_yes(dockerfile, stage)
         for n, (ins, cmds) in enumerate(zip(every[: len(runs)], found)):
             for cmd in cmds:
-                yield from _assume_yes(cmd, microdnf_safe)
+                if not failure_tolerated(cmd, cmds):
+                    yield from _assume_yes(cmd, microdnf_safe)
             yield from _cleanup(dockerfile, ins, cmds, found[n + 1 :] + later)
 
 

@@ -56,6 +56,7 @@ _VALUED = frozenset(
 _BERRY_SIGNS = re.compile(
     r"\byarn(?:pkg)?\s+set\s+version\b|\.yarnrc\.yml|\.yarn/|yarnPath|yarn@(?:berry|stable|canary|[2-9]|\d\d)"
     r"|YARN_(?:ENABLE_|NODE_LINKER|GLOBAL_FOLDER|NPM_|PNP_|CACHE_MIGRATION|YARN_PATH)"
+    r"|\byarn(?:pkg)?\b[^\n&|;]*\s--immutable\b"  # a flag only Yarn 2+ has
 )
 _CACHES = ("/usr/local/share/.cache/yarn", "/root/.cache/yarn")
 _INFO = frozenset({"--version", "-v", "--help", "-h"})
