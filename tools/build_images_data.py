@@ -23,7 +23,7 @@ SHARED = ROOT.parent / "shared"
 OUT = ROOT / "dockopt" / "data" / "images.json"
 sys.path.insert(0, str(ROOT))
 
-from dockopt.optimizer.images import VERSION  # noqa: E402  (the tag grammar's version words)
+from dockopt.optimizer.images import VERSION, _parse_tag  # noqa: E402  (the tag grammar)
 
 # Where the snapshot in ../shared/data comes from, as its README gives it (checked below).
 OFFICIAL = "official-images/{name}: docker-library/official-images library/{name}, commit 37079fb336f5, 2026-08-21"
@@ -49,8 +49,14 @@ DL_CC = "GoogleContainerTools/distroless cc/README.md, commit a9245545096a (ever
 DL_UID = "GoogleContainerTools/distroless common/variables.bzl, commit 2bbbfedeee0d (NONROOT = 65532)"
 DOTNET = "dotnet/dotnet-docker {name}, nightly branch, commit 00173ed650e5"
 OLD_SUITES = {  # releases no manifest lists any more, still common in FROM lines
-    "jessie": ("debian", "8"), "stretch": ("debian", "9"), "buster": ("debian", "10"),
-    "xenial": ("ubuntu", "16.04"), "bionic": ("ubuntu", "18.04"), "focal": ("ubuntu", "20.04"),
+    "wheezy": ("debian", "7"), "jessie": ("debian", "8"), "stretch": ("debian", "9"), "buster": ("debian", "10"),
+    "precise": ("ubuntu", "12.04"), "trusty": ("ubuntu", "14.04"), "xenial": ("ubuntu", "16.04"),
+    "bionic": ("ubuntu", "18.04"), "focal": ("ubuntu", "20.04"),
+    # interim Ubuntu releases (buildpack-deps had tags for them: `disco-scm`)
+    "cosmic": ("ubuntu", "18.10"), "disco": ("ubuntu", "19.04"), "eoan": ("ubuntu", "19.10"),
+    "groovy": ("ubuntu", "20.10"), "hirsute": ("ubuntu", "21.04"), "impish": ("ubuntu", "21.10"),
+    "kinetic": ("ubuntu", "22.10"), "lunar": ("ubuntu", "23.04"), "mantic": ("ubuntu", "23.10"),
+    "oracular": ("ubuntu", "24.10"), "plucky": ("ubuntu", "25.04"), "questing": ("ubuntu", "25.10"),
 }
 OLD_SUITES_SOURCE = {
     "debian": "wiki.debian.org/DebianReleases (linked from image-docs/template-helpers_variant-default-debian.md)",
@@ -70,6 +76,24 @@ WORKDIRS = {
                                        said="last instruction `WORKDIR /go`")
                + "; docker-library/golang 1.23/alpine3.22/Dockerfile, commit 19c4c4251cc5 (`ENV GOPATH /go`, "
                  "`WORKDIR $GOPATH`)"),
+}
+# Tag conventions: how the OS of a tag the snapshot no longer lists (`node:8-slim`) is read
+# from the family's naming. Derived from the manifests in conventions(); these are the
+# exceptions, each with its reason.
+NO_CONVENTION = {
+    "tomcat": ("tags name the JDK image they are built on (`jdk21-temurin-noble`); older tags were built on "
+               "openjdk (`jdk11-openjdk`), deprecated (image-docs/openjdk_deprecated.md), so the OS of a tag "
+               "without an OS word depends on its age"),
+}
+# Flavour words a family's old tags use that today's manifest no longer lists, each with its source.
+OLD_WORDS = {
+    "openjdk": {"jre": "docker-library/openjdk 11/jre/slim/Dockerfile, commit 0277c804c16c (`FROM debian:sid-slim`)"},
+}
+BUILDPACK_DEPS = {  # not in the snapshot: the base of the full variants, described by their docs
+    "words": ["curl", "scm"],
+    "source": DOCS.format(name="template-helpers_variant-default-buildpack-deps.md"),
+    "default": "`buildpack-deps` ... has a large number of extremely common Debian packages; its Ubuntu "
+               "tags carry the Ubuntu release name (`focal`, `noble-scm`)",
 }
 ROLLING = {"stable", "oldstable", "oldoldstable", "testing", "unstable", "experimental", "latest",
            "rolling", "devel"}
@@ -193,12 +217,69 @@ def systems() -> dict:
     }
 
 
-def families(official: dict[str, list[dict]], docs: Path) -> dict:
+def conventions(name: str, entries: list[dict], suites: dict) -> dict | None:
+    """How a tag of `name` that the manifest does not list says its OS, as far as the
+    manifest's own tags show: {"words", "default", "slim", "refused"}; None when nothing.
+
+    `default` (a tag with no OS word, not slim) holds when every Linux image has an OS word
+    in some tag and every image with a tag without one is built on the same distro; `slim`
+    likewise for slim tags without a release name. A tag with a flavour word the family's
+    images of that distro do not use (`centos7`, `onbuild`) is not read by the convention.
+    """
+    if name in ("debian", "ubuntu", "alpine"):
+        return None  # the family is the distro
+    source = OFFICIAL.format(name=name)
+    if name in NO_CONVENTION:
+        return {"refused": NO_CONVENTION[name], "source": source}
+    linux = []
+    for e in entries:
+        if e.get("windows"):
+            continue
+        parsed = [_parse_tag(t, suites) for t in e["tags"] + e.get("shared", [])]
+        if any(p.windows for p in parsed):
+            continue
+        distro = next((p.distro for p in parsed if p.distro), None)
+        if distro is None:
+            return None  # an image whose tags never say its OS: nothing to read a convention from
+        plain = lambda p: not (p.distro or p.slim or p.distroless)
+        linux.append((distro, parsed, any(plain(p) for p in parsed),
+                      any(p.slim and not p.distro for p in parsed)))
+    out: dict = {}
+    for kind, index in (("default", 2), ("slim", 3)):
+        distros = sorted({d for d, _, *flags in linux if flags[index - 2]})
+        if len(distros) != 1 or distros[0] not in ("debian", "ubuntu", "alpine"):
+            continue
+        distro = distros[0]
+        named = sorted({p.suite for d, parsed, *_ in linux if d == distro for p in parsed if p.suite})
+        others = sorted({d for d, *_ in linux if d != distro})
+        count = sum(1 for d, _, *flags in linux if flags[index - 2])
+        what = "tag without an OS word" if kind == "default" else "`slim` tag without a release name"
+        text = (f"every Linux image of {name} with a {what} ({count}) is {distro}-based, its other tags "
+                f"naming {', '.join(named)}")
+        if others:
+            text += f"; its images on other systems ({', '.join(others)}) say so in every tag"
+        out[kind] = {"distro": distro, "source": f"{source}: {text}"}
+    if not out:
+        return None
+    distros = {r["distro"] for r in out.values() if isinstance(r, dict)}
+    words = {w for d, parsed, *_ in linux if d in distros for p in parsed for w in p.flavour
+             if not w[0].isdigit()}  # version-like words (`open-17-jdk`) are never an OS
+    old = OLD_WORDS.get(name, {})
+    out["words"] = sorted(words | set(old))
+    if old:
+        out["words_sources"] = dict(sorted(old.items()))
+    return out
+
+
+def families(official: dict[str, list[dict]], docs: Path, suites: dict) -> dict:
     out = {}
     for name, entries in official.items():
         fam = {"source": OFFICIAL.format(name=name), "current": current(entries)}
         if name in ("debian", "ubuntu", "alpine"):
             fam["distro"] = name
+        convention = conventions(name, entries, suites)
+        if convention:
+            fam["convention"] = convention
         if name in WORKDIRS:
             path, source = WORKDIRS[name]
             fam["workdir"] = {"path": path, "source": source}
@@ -218,7 +299,15 @@ def families(official: dict[str, list[dict]], docs: Path) -> dict:
                    "eclipse-temurin, whose base OS may differ: review the package manager calls."),
         "source": DOCS.format(name="openjdk_deprecated.md"),
     }
-    return out
+    quote = sentence(docs, "template-helpers_variant-default-buildpack-deps.md", r"It, by design, has[^.]*Debian[^.]*\.")
+    if quote["source"] != BUILDPACK_DEPS["source"]:
+        raise SystemExit("buildpack-deps: the docs moved")
+    out["buildpack-deps"] = {
+        "source": BUILDPACK_DEPS["source"], "current": None, "images": [],
+        "convention": {"default": {"distro": "debian", "source": f"{BUILDPACK_DEPS['source']}: {BUILDPACK_DEPS['default']}"},
+                       "words": BUILDPACK_DEPS["words"]},
+    }
+    return dict(sorted(out.items()))
 
 
 def distroless(readme: str) -> dict:
@@ -280,11 +369,12 @@ def build(shared: Path = SHARED) -> dict:
                 for p in sorted((data_dir / "official-images").iterdir())}
     readme_dl = (data_dir / "distroless-README.md").read_text(encoding="utf-8")
     seed = (shared / "seeds" / "003_d5932590af2a0d6c.txt").read_text(encoding="utf-8")
+    releases = suites(official)
     return {
         "about": "Generated by tools/build_images_data.py from ../shared/data; do not edit by hand.",
-        "suites": suites(official), "systems": systems(), "variants": variants(docs),
+        "suites": releases, "systems": systems(), "variants": variants(docs),
         "sizes": sizes(seed, readme_dl), "distroless": distroless(readme_dl), "dotnet": dotnet(),
-        "official": families(official, docs),
+        "official": families(official, docs, releases),
     }
 
 
