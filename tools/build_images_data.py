@@ -5,7 +5,8 @@
 
 Everything that can be read from ../shared/data is read from it (tag manifests, variant
 docs, distroless README, the seed that quotes node sizes), so a new snapshot of those files
-regenerates the knowledge. The few facts those files do not hold are written below, each
+regenerates the knowledge, including each family's tag convention (what OS a tag without
+an OS word names, see conventions()). The few facts those files do not hold are written below, each
 with the public file it comes from. dockopt itself only reads the generated JSON: it never
 needs ../shared at run time.
 """
@@ -89,12 +90,10 @@ NO_CONVENTION = {
 OLD_WORDS = {
     "openjdk": {"jre": "docker-library/openjdk 11/jre/slim/Dockerfile, commit 0277c804c16c (`FROM debian:sid-slim`)"},
 }
-BUILDPACK_DEPS = {  # not in the snapshot: the base of the full variants, described by their docs
-    "words": ["curl", "scm"],
-    "source": DOCS.format(name="template-helpers_variant-default-buildpack-deps.md"),
-    "default": "`buildpack-deps` ... has a large number of extremely common Debian packages; its Ubuntu "
-               "tags carry the Ubuntu release name (`focal`, `noble-scm`)",
-}
+BUILDPACK_DEPS = ("docker-library/buildpack-deps: one folder per release, debian/<suite>/ and ubuntu/<suite>/ "
+                  "(each with curl/ and scm/), so every Ubuntu tag carries its release name (`noble-scm`); "
+                  "generate-stackbrew-library.sh, commit 162445d1f810: `latest`, `curl` and `scm` alias a Debian "
+                  "release (`[jessie]='latest'`)")
 ROLLING = {"stable", "oldstable", "oldoldstable", "testing", "unstable", "experimental", "latest",
            "rolling", "devel"}
 PRERELEASE = re.compile(r"rc|ea|alpha|beta|preview|tip", re.I)
@@ -219,7 +218,7 @@ def systems() -> dict:
 
 def conventions(name: str, entries: list[dict], suites: dict) -> dict | None:
     """How a tag of `name` that the manifest does not list says its OS, as far as the
-    manifest's own tags show: {"words", "default", "slim", "refused"}; None when nothing.
+    manifest's own tags show: {"default", "slim", "words"} (or "refused"); None when nothing.
 
     `default` (a tag with no OS word, not slim) holds when every Linux image has an OS word
     in some tag and every image with a tag without one is built on the same distro; `slim`
@@ -231,44 +230,57 @@ def conventions(name: str, entries: list[dict], suites: dict) -> dict | None:
     source = OFFICIAL.format(name=name)
     if name in NO_CONVENTION:
         return {"refused": NO_CONVENTION[name], "source": source}
-    linux = []
+    images = []  # (distro, parsed tags) of each Linux image
     for e in entries:
-        if e.get("windows"):
-            continue
         parsed = [_parse_tag(t, suites) for t in e["tags"] + e.get("shared", [])]
-        if any(p.windows for p in parsed):
+        if e.get("windows") or any(p.windows for p in parsed):
             continue
         distro = next((p.distro for p in parsed if p.distro), None)
         if distro is None:
             return None  # an image whose tags never say its OS: nothing to read a convention from
-        plain = lambda p: not (p.distro or p.slim or p.distroless)
-        linux.append((distro, parsed, any(plain(p) for p in parsed),
-                      any(p.slim and not p.distro for p in parsed)))
+        images.append((distro, parsed))
+    unnamed = {
+        "default": lambda p: not (p.distro or p.slim or p.distroless),
+        "slim": lambda p: p.slim and not p.distro,
+    }
+    what = {"default": "a tag without an OS word", "slim": "a `slim` tag without a release name"}
     out: dict = {}
-    for kind, index in (("default", 2), ("slim", 3)):
-        distros = sorted({d for d, _, *flags in linux if flags[index - 2]})
-        if len(distros) != 1 or distros[0] not in ("debian", "ubuntu", "alpine"):
+    for kind, fits in unnamed.items():
+        hits = [(d, parsed) for d, parsed in images if any(fits(p) for p in parsed)]
+        distros = {d for d, _ in hits}
+        if len(distros) != 1 or not distros <= {"debian", "ubuntu", "alpine"}:
             continue
-        distro = distros[0]
-        named = sorted({p.suite for d, parsed, *_ in linux if d == distro for p in parsed if p.suite})
-        others = sorted({d for d, *_ in linux if d != distro})
-        count = sum(1 for d, _, *flags in linux if flags[index - 2])
-        what = "tag without an OS word" if kind == "default" else "`slim` tag without a release name"
-        text = (f"every Linux image of {name} with a {what} ({count}) is {distro}-based, its other tags "
-                f"naming {', '.join(named)}")
+        distro = distros.pop()
+        named = sorted({p.suite for d, parsed in images if d == distro for p in parsed if p.suite})
+        others = sorted({d for d, _ in images if d != distro})
+        text = (f"every Linux image of {name} with {what[kind]} ({len(hits)}) is {distro}-based, its other "
+                f"tags naming {', '.join(named)}")
         if others:
             text += f"; its images on other systems ({', '.join(others)}) say so in every tag"
         out[kind] = {"distro": distro, "source": f"{source}: {text}"}
     if not out:
         return None
-    distros = {r["distro"] for r in out.values() if isinstance(r, dict)}
-    words = {w for d, parsed, *_ in linux if d in distros for p in parsed for w in p.flavour
+    distros = {rule["distro"] for rule in out.values()}
+    words = {w for d, parsed in images if d in distros for p in parsed for w in p.flavour
              if not w[0].isdigit()}  # version-like words (`open-17-jdk`) are never an OS
     old = OLD_WORDS.get(name, {})
     out["words"] = sorted(words | set(old))
     if old:
         out["words_sources"] = dict(sorted(old.items()))
     return out
+
+
+def buildpack_deps(docs: Path) -> dict:
+    """The base of the full variants: not in the snapshot, its OS facts from the docs."""
+    quote = sentence(docs, "template-helpers_variant-default-buildpack-deps.md",
+                     r"It, by design, has[^.]*Debian packages\.")
+    return {
+        "source": quote["source"], "current": None, "images": [],
+        "convention": {
+            "default": {"distro": "debian", "source": f"{quote['source']}: {quote['text']} {BUILDPACK_DEPS}"},
+            "words": ["curl", "scm"],
+        },
+    }
 
 
 def families(official: dict[str, list[dict]], docs: Path, suites: dict) -> dict:
@@ -299,14 +311,7 @@ def families(official: dict[str, list[dict]], docs: Path, suites: dict) -> dict:
                    "eclipse-temurin, whose base OS may differ: review the package manager calls."),
         "source": DOCS.format(name="openjdk_deprecated.md"),
     }
-    quote = sentence(docs, "template-helpers_variant-default-buildpack-deps.md", r"It, by design, has[^.]*Debian[^.]*\.")
-    if quote["source"] != BUILDPACK_DEPS["source"]:
-        raise SystemExit("buildpack-deps: the docs moved")
-    out["buildpack-deps"] = {
-        "source": BUILDPACK_DEPS["source"], "current": None, "images": [],
-        "convention": {"default": {"distro": "debian", "source": f"{BUILDPACK_DEPS['source']}: {BUILDPACK_DEPS['default']}"},
-                       "words": BUILDPACK_DEPS["words"]},
-    }
+    out["buildpack-deps"] = buildpack_deps(docs)
     return dict(sorted(out.items()))
 
 

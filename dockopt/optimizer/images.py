@@ -9,7 +9,10 @@ The transforms ask three things:
 - `describe(ref)`: family, version, variant (full/slim/alpine/windows/distroless/scratch),
   libc, whether a shell, bash, apt-get or apk is there, what /bin/sh is, Windows,
   deprecation, and a size where a source gives one. None means unknown: nothing here is
-  a guess.
+  a guess. A tag the manifests no longer list (`node:8-slim`, EOL versions) gets its OS
+  from the family's tag convention where the manifest shows one (every node image named
+  without an OS word is Debian-based); `inferred` then says so, with the rule's source.
+  Its release, size and current tags stay unknown.
 - `slimmer(ref, needs)`: the smallest variant of the same image, version and flavour that
   the manifests list and that keeps what the Dockerfile needs (NEEDS).
 - `current_tag(name)`: the version tag behind `latest`.
