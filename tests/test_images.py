@@ -76,6 +76,96 @@ def test_describe(ref, expected):
     assert img.sources or img.family is None
 
 
+@pytest.mark.parametrize("ref, variant, distro", [
+    ("node:8-slim", "slim", "debian"),  # bash is Essential on Debian: DO109 may use it
+    ("node:0.10", "full", "debian"),
+    ("golang:1.26.4", "full", "debian"),
+    ("php:7.3-fpm", "full", "debian"),
+    ("php:5-apache", "full", "debian"),
+    ("rust:1.64", "full", "debian"),
+    ("python:3.5-slim", "slim", "debian"),
+    ("nginx:1.21.6", "full", "debian"),
+    ("openjdk:11-jre-slim", "slim", "debian"),  # every openjdk slim image is Debian; `jre` from an old Dockerfile
+    ("eclipse-temurin:11.0.13_8-jdk", "full", "ubuntu"),
+    ("ibm-semeru-runtimes:open-16-jdk", "full", "ubuntu"),
+    ("caddy:2.4.6", "alpine", "alpine"),
+    ("buildpack-deps", "full", "debian"),
+    ("buildpack-deps:curl", "full", "debian"),
+])
+def test_describe_reads_an_unlisted_tag_by_the_family_convention(ref, variant, distro):
+    img = images.describe(ref)
+    assert (img.variant, img.distro, img.in_manifest) == (variant, distro, False)
+    assert img.inferred and "tag convention" in img.inferred
+    rule = images.data()["official"][img.family]["convention"]["slim" if variant == "slim" else "default"]
+    assert rule["source"] in img.sources and rule["source"] in img.inferred
+    assert img.suite is None and img.size is None  # the release and the size stay unknown
+    facts = images.data()["systems"][distro]
+    assert (img.libc, img.bash, img.apt, img.apk, img.sh) == (facts["libc"], facts["bash"], facts["apt"],
+                                                               facts["apk"], facts["sh"])
+    assert images.slimmer(ref, {"apt"}) is None and images.slimmer(ref) is None  # never a swap to an unlisted tag
+
+
+@pytest.mark.parametrize("ref, distro", [
+    ("buildpack-deps:bookworm-scm", "debian"),
+    ("buildpack-deps:stretch", "debian"),
+    ("buildpack-deps:focal-curl", "ubuntu"),
+    ("buildpack-deps:disco-scm", "ubuntu"),
+    ("python:2.7-wheezy", "debian"),
+])
+def test_a_release_name_says_the_distro(ref, distro):
+    img = images.describe(ref)
+    assert img.distro == distro and img.suite and img.inferred is None
+
+
+@pytest.mark.parametrize("ref", [
+    "openjdk:8-jdk",  # the default moved to Oracle Linux from openjdk:12 (openjdk_variant-oracle.md)
+    "openjdk:17",
+    "amazoncorretto:8u292",  # Amazon Linux
+    "tomcat:8.5",  # the OS followed the JDK image, openjdk then eclipse-temurin
+    "maven:3-jdk-8",  # Debian, Ubuntu, Amazon Linux and others without an OS word
+    "gradle:4.10-jdk8",
+    "elixir:1.9",  # no tag of elixir names its OS
+    "erlang:22-slim",
+    "eclipse-temurin:11-jdk-centos7",  # a word the convention does not know
+    "golang:1.9-onbuild",
+    "python:2.7-onbuild",
+    "buildpack-deps:SUITE-scm",
+    "busybox:1.31",
+])
+def test_no_convention_no_distro(ref):
+    img = images.describe(ref)
+    assert img.distro is None and img.libc is None and img.bash is None and img.inferred is None
+
+
+def test_a_windows_tag_is_never_read_by_the_convention():
+    img = images.describe("python:3.7-windowsservercore-1809")
+    assert img.windows and img.distro is None and img.inferred is None
+
+
+@needs_shared
+@pytest.mark.parametrize("family", sorted(f for f, v in images.data()["official"].items()
+                                           if v.get("convention", {}).get("default") and v["images"]))
+def test_the_convention_agrees_with_every_listed_tag(family):
+    """Each Linux tag of the manifest file that names no OS is what the convention says."""
+    rules = images.data()["official"][family]["convention"]
+    text = (MANIFESTS / family).read_text(encoding="utf-8")
+    checked = 0
+    for para in re.split(r"\n\s*\n", text):
+        if "windows-" in para:
+            continue
+        tags = {t.strip() for ln in para.splitlines() if ln.startswith(("Tags:", "SharedTags:"))
+                for t in ln.split(":", 1)[1].split(",")}
+        for tag in tags:
+            written = images._parse_tag(tag)
+            if written.distro or written.windows:
+                continue
+            rule = rules.get("slim" if written.slim else "default")
+            if rule:
+                checked += 1
+                assert images.describe(f"{family}:{tag}").distro == rule["distro"], tag
+    assert checked
+
+
 def test_describe_unknown_images_know_nothing():
     for ref in ("ghcr.io/acme/node:24", "amd64/node:24", "builder", "$BASE", "node:${UNSET}"):
         img = images.describe(ref)
@@ -238,7 +328,9 @@ def test_regenerating_gives_the_committed_file():
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     assert tool.render(tool.build(SHARED)) == images.DATA.read_text(encoding="utf-8")
-    assert set(images.data()["official"]) == {p.name for p in MANIFESTS.iterdir()}
+    listed = {name for name, fam in images.data()["official"].items() if fam["images"]}
+    assert listed == {p.name for p in MANIFESTS.iterdir()}
+    assert set(images.data()["official"]) - listed == {"buildpack-deps"}  # OS facts only, from the docs
 
 
 def test_import_does_not_read_the_data():

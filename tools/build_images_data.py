@@ -5,7 +5,8 @@
 
 Everything that can be read from ../shared/data is read from it (tag manifests, variant
 docs, distroless README, the seed that quotes node sizes), so a new snapshot of those files
-regenerates the knowledge. The few facts those files do not hold are written below, each
+regenerates the knowledge, including each family's tag convention (what OS a tag without
+an OS word names, see conventions()). The few facts those files do not hold are written below, each
 with the public file it comes from. dockopt itself only reads the generated JSON: it never
 needs ../shared at run time.
 """
@@ -23,7 +24,7 @@ SHARED = ROOT.parent / "shared"
 OUT = ROOT / "dockopt" / "data" / "images.json"
 sys.path.insert(0, str(ROOT))
 
-from dockopt.optimizer.images import VERSION  # noqa: E402  (the tag grammar's version words)
+from dockopt.optimizer.images import VERSION, _parse_tag  # noqa: E402  (the tag grammar)
 
 # Where the snapshot in ../shared/data comes from, as its README gives it (checked below).
 OFFICIAL = "official-images/{name}: docker-library/official-images library/{name}, commit 37079fb336f5, 2026-08-21"
@@ -49,8 +50,14 @@ DL_CC = "GoogleContainerTools/distroless cc/README.md, commit a9245545096a (ever
 DL_UID = "GoogleContainerTools/distroless common/variables.bzl, commit 2bbbfedeee0d (NONROOT = 65532)"
 DOTNET = "dotnet/dotnet-docker {name}, nightly branch, commit 00173ed650e5"
 OLD_SUITES = {  # releases no manifest lists any more, still common in FROM lines
-    "jessie": ("debian", "8"), "stretch": ("debian", "9"), "buster": ("debian", "10"),
-    "xenial": ("ubuntu", "16.04"), "bionic": ("ubuntu", "18.04"), "focal": ("ubuntu", "20.04"),
+    "wheezy": ("debian", "7"), "jessie": ("debian", "8"), "stretch": ("debian", "9"), "buster": ("debian", "10"),
+    "precise": ("ubuntu", "12.04"), "trusty": ("ubuntu", "14.04"), "xenial": ("ubuntu", "16.04"),
+    "bionic": ("ubuntu", "18.04"), "focal": ("ubuntu", "20.04"),
+    # interim Ubuntu releases (buildpack-deps had tags for them: `disco-scm`)
+    "cosmic": ("ubuntu", "18.10"), "disco": ("ubuntu", "19.04"), "eoan": ("ubuntu", "19.10"),
+    "groovy": ("ubuntu", "20.10"), "hirsute": ("ubuntu", "21.04"), "impish": ("ubuntu", "21.10"),
+    "kinetic": ("ubuntu", "22.10"), "lunar": ("ubuntu", "23.04"), "mantic": ("ubuntu", "23.10"),
+    "oracular": ("ubuntu", "24.10"), "plucky": ("ubuntu", "25.04"), "questing": ("ubuntu", "25.10"),
 }
 OLD_SUITES_SOURCE = {
     "debian": "wiki.debian.org/DebianReleases (linked from image-docs/template-helpers_variant-default-debian.md)",
@@ -71,6 +78,22 @@ WORKDIRS = {
                + "; docker-library/golang 1.23/alpine3.22/Dockerfile, commit 19c4c4251cc5 (`ENV GOPATH /go`, "
                  "`WORKDIR $GOPATH`)"),
 }
+# Tag conventions: how the OS of a tag the snapshot no longer lists (`node:8-slim`) is read
+# from the family's naming. Derived from the manifests in conventions(); these are the
+# exceptions, each with its reason.
+NO_CONVENTION = {
+    "tomcat": ("tags name the JDK image they are built on (`jdk21-temurin-noble`); older tags were built on "
+               "openjdk (`jdk11-openjdk`), deprecated (image-docs/openjdk_deprecated.md), so the OS of a tag "
+               "without an OS word depends on its age"),
+}
+# Flavour words a family's old tags use that today's manifest no longer lists, each with its source.
+OLD_WORDS = {
+    "openjdk": {"jre": "docker-library/openjdk 11/jre/slim/Dockerfile, commit 0277c804c16c (`FROM debian:sid-slim`)"},
+}
+BUILDPACK_DEPS = ("docker-library/buildpack-deps: one folder per release, debian/<suite>/ and ubuntu/<suite>/ "
+                  "(each with curl/ and scm/), so every Ubuntu tag carries its release name (`noble-scm`); "
+                  "generate-stackbrew-library.sh, commit 162445d1f810: `latest`, `curl` and `scm` alias a Debian "
+                  "release (`[jessie]='latest'`)")
 ROLLING = {"stable", "oldstable", "oldoldstable", "testing", "unstable", "experimental", "latest",
            "rolling", "devel"}
 PRERELEASE = re.compile(r"rc|ea|alpha|beta|preview|tip", re.I)
@@ -193,12 +216,82 @@ def systems() -> dict:
     }
 
 
-def families(official: dict[str, list[dict]], docs: Path) -> dict:
+def conventions(name: str, entries: list[dict], suites: dict) -> dict | None:
+    """How a tag of `name` that the manifest does not list says its OS, as far as the
+    manifest's own tags show: {"default", "slim", "words"} (or "refused"); None when nothing.
+
+    `default` (a tag with no OS word, not slim) holds when every Linux image has an OS word
+    in some tag and every image with a tag without one is built on the same distro; `slim`
+    likewise for slim tags without a release name. A tag with a flavour word the family's
+    images of that distro do not use (`centos7`, `onbuild`) is not read by the convention.
+    """
+    if name in ("debian", "ubuntu", "alpine"):
+        return None  # the family is the distro
+    source = OFFICIAL.format(name=name)
+    if name in NO_CONVENTION:
+        return {"refused": NO_CONVENTION[name], "source": source}
+    images = []  # (distro, parsed tags) of each Linux image
+    for e in entries:
+        parsed = [_parse_tag(t, suites) for t in e["tags"] + e.get("shared", [])]
+        if e.get("windows") or any(p.windows for p in parsed):
+            continue
+        distro = next((p.distro for p in parsed if p.distro), None)
+        if distro is None:
+            return None  # an image whose tags never say its OS: nothing to read a convention from
+        images.append((distro, parsed))
+    unnamed = {
+        "default": lambda p: not (p.distro or p.slim or p.distroless),
+        "slim": lambda p: p.slim and not p.distro,
+    }
+    what = {"default": "a tag without an OS word", "slim": "a `slim` tag without a release name"}
+    out: dict = {}
+    for kind, fits in unnamed.items():
+        hits = [(d, parsed) for d, parsed in images if any(fits(p) for p in parsed)]
+        distros = {d for d, _ in hits}
+        if len(distros) != 1 or not distros <= {"debian", "ubuntu", "alpine"}:
+            continue
+        distro = distros.pop()
+        named = sorted({p.suite for d, parsed in images if d == distro for p in parsed if p.suite})
+        others = sorted({d for d, _ in images if d != distro})
+        text = (f"every Linux image of {name} with {what[kind]} ({len(hits)}) is {distro}-based, its other "
+                f"tags naming {', '.join(named)}")
+        if others:
+            text += f"; its images on other systems ({', '.join(others)}) say so in every tag"
+        out[kind] = {"distro": distro, "source": f"{source}: {text}"}
+    if not out:
+        return None
+    distros = {rule["distro"] for rule in out.values()}
+    words = {w for d, parsed in images if d in distros for p in parsed for w in p.flavour
+             if not w[0].isdigit()}  # version-like words (`open-17-jdk`) are never an OS
+    old = OLD_WORDS.get(name, {})
+    out["words"] = sorted(words | set(old))
+    if old:
+        out["words_sources"] = dict(sorted(old.items()))
+    return out
+
+
+def buildpack_deps(docs: Path) -> dict:
+    """The base of the full variants: not in the snapshot, its OS facts from the docs."""
+    quote = sentence(docs, "template-helpers_variant-default-buildpack-deps.md",
+                     r"It, by design, has[^.]*Debian packages\.")
+    return {
+        "source": quote["source"], "current": None, "images": [],
+        "convention": {
+            "default": {"distro": "debian", "source": f"{quote['source']}: {quote['text']} {BUILDPACK_DEPS}"},
+            "words": ["curl", "scm"],
+        },
+    }
+
+
+def families(official: dict[str, list[dict]], docs: Path, suites: dict) -> dict:
     out = {}
     for name, entries in official.items():
         fam = {"source": OFFICIAL.format(name=name), "current": current(entries)}
         if name in ("debian", "ubuntu", "alpine"):
             fam["distro"] = name
+        convention = conventions(name, entries, suites)
+        if convention:
+            fam["convention"] = convention
         if name in WORKDIRS:
             path, source = WORKDIRS[name]
             fam["workdir"] = {"path": path, "source": source}
@@ -218,7 +311,8 @@ def families(official: dict[str, list[dict]], docs: Path) -> dict:
                    "eclipse-temurin, whose base OS may differ: review the package manager calls."),
         "source": DOCS.format(name="openjdk_deprecated.md"),
     }
-    return out
+    out["buildpack-deps"] = buildpack_deps(docs)
+    return dict(sorted(out.items()))
 
 
 def distroless(readme: str) -> dict:
@@ -280,11 +374,12 @@ def build(shared: Path = SHARED) -> dict:
                 for p in sorted((data_dir / "official-images").iterdir())}
     readme_dl = (data_dir / "distroless-README.md").read_text(encoding="utf-8")
     seed = (shared / "seeds" / "003_d5932590af2a0d6c.txt").read_text(encoding="utf-8")
+    releases = suites(official)
     return {
         "about": "Generated by tools/build_images_data.py from ../shared/data; do not edit by hand.",
-        "suites": suites(official), "systems": systems(), "variants": variants(docs),
+        "suites": releases, "systems": systems(), "variants": variants(docs),
         "sizes": sizes(seed, readme_dl), "distroless": distroless(readme_dl), "dotnet": dotnet(),
-        "official": families(official, docs),
+        "official": families(official, docs, releases),
     }
 
 

@@ -9,7 +9,10 @@ The transforms ask three things:
 - `describe(ref)`: family, version, variant (full/slim/alpine/windows/distroless/scratch),
   libc, whether a shell, bash, apt-get or apk is there, what /bin/sh is, Windows,
   deprecation, and a size where a source gives one. None means unknown: nothing here is
-  a guess.
+  a guess. A tag the manifests no longer list (`node:8-slim`, EOL versions) gets its OS
+  from the family's tag convention where the manifest shows one (every node image named
+  without an OS word is Debian-based); `inferred` then says so, with the rule's source.
+  Its release, size and current tags stay unknown.
 - `slimmer(ref, needs)`: the smallest variant of the same image, version and flavour that
   the manifests list and that keeps what the Dockerfile needs (NEEDS).
 - `current_tag(name)`: the version tag behind `latest`.
@@ -85,6 +88,7 @@ class Image:
     apk: bool | None = None
     windows: bool = False
     in_manifest: bool = False  # the tag is listed in the manifest snapshot
+    inferred: str | None = None  # not listed: why its OS is read from the family's tag convention
     deprecated: str | None = None
     replaced_by: tuple[str, ...] = ()
     uid: int | None = None  # the user it runs as, where a source says
@@ -127,10 +131,11 @@ class _Tag:
         return "slim" if self.slim else "full"
 
 
-def _parse_tag(tag: str) -> _Tag:
+def _parse_tag(tag: str, suites: Mapping[str, dict] | None = None) -> _Tag:
+    """What a tag's words say; `suites` (default: the knowledge base's) are the release names."""
     m = VERSION.match(tag)
     words = [w.lower() for w in tag[m.end() if m else 0:].split("-") if w]
-    suites = data()["suites"]
+    suites = data()["suites"] if suites is None else suites
     found: dict = {"flavour": []}
     i = 0
     while i < len(words):
@@ -274,11 +279,24 @@ def describe(ref: str, args: Mapping[str, str] | None = None) -> Image:
     return Image(ref, registry, tag=tag, digest=digest)
 
 
+def _convention(family: str, written: _Tag) -> dict | None:
+    """The family's rule for the OS of a tag that names none, when the tag fits it: no
+    manifest lists the tag, and every flavour word is one the family's images use."""
+    convention = data()["official"][family].get("convention", {})
+    rule = convention.get("slim" if written.slim else "default")
+    if rule is None or written.windows or written.distroless or written.distro:
+        return None
+    if any(not w[0].isdigit() and w not in convention["words"] for w in written.flavour):
+        return None  # `11-jdk-centos7`, `onbuild`: a word the convention does not know
+    return rule
+
+
 def _official(ref: str, family: str, tag: str, digest: str | None) -> Image:
     fam = data()["official"][family]
     written, listed = _parse_tag(tag), _find(family, tag)
     info = listed or written
-    distro = info.distro or fam.get("distro")
+    rule = None if listed else _convention(family, written)
+    distro = info.distro or fam.get("distro") or (rule and rule["distro"])
     variant = "alpine" if distro == "alpine" else info.variant  # also the alpine image itself
     system = "windows" if info.windows else distro
     facts = _system(system) | fam.get("has", {})
@@ -287,9 +305,12 @@ def _official(ref: str, family: str, tag: str, digest: str | None) -> Image:
     return Image(
         ref, "docker.io", family, tag, digest, written.version or info.version, variant, distro,
         info.suite, **facts, windows=info.windows, in_manifest=listed is not None,
+        inferred=rule and f"{family}:{tag} is not in the manifests; by the family's tag convention it is "
+                          f"{distro}-based ({rule['source']})",
         deprecated=dep.get("note"), replaced_by=tuple(successors),
         size=_sizes().get(f"docker.io/library/{family}:{tag}"),
-        sources=_sources(fam["source"], data()["systems"].get(system or "", {}).get("source"),
+        sources=_sources(fam["source"], rule and rule["source"],
+                         data()["systems"].get(system or "", {}).get("source"),
                          data()["systems"].get(system or "", {}).get("sh_source"), dep.get("source")),
     )
 
