@@ -102,6 +102,8 @@ def fix(dockerfile, context):
         user = _DISTROLESS_USER
     elif img.family.startswith("dotnet/") and not _at_least(img.version, 8):
         return  # the `app` user exists from .NET 8
+    elif img.family == "node" and not _at_least(img.version, 6):
+        return  # images of old Node versions may lack the `node` user
     elif img.family in _USERS:
         user = _USERS[img.family]
     else:
@@ -121,7 +123,8 @@ def fix(dockerfile, context):
     newline = dockerfile.newline
     text = (create + newline if create else "") + f"USER {user[0]}" + newline
     how = f"adds the system user {user[1]} ({user[0]}) and runs as it" if create else f"runs as {user[1]} ({user[0]}), the image's non-root user"
-    yield Edit(at, at, text, f"{how}; the build still runs as root and the files it copied stay root-owned (read-only to the app)")
+    inferred = f" ({lineage[-1].image}: its OS inferred from the family's tag convention)" if img.inferred and create else ""
+    yield Edit(at, at, text, f"{how}{inferred}; the build still runs as root and the files it copied stay root-owned (read-only to the app)")
 
 
 def _insertion_point(stage) -> int | None:

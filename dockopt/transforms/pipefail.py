@@ -93,7 +93,17 @@ def fix(dockerfile, context):
         keyword = plan.before.recased("SHELL")
         line = f'{keyword} ["{plan.shell}", "-o", "pipefail", "-c"]{dockerfile.newline}'
         name = plan.shell.rsplit("/", 1)[-1]
-        yield Edit(at, at, line, f"{name} -o pipefail: a failing command before `|` now fails the build")
+        why = f"{name} -o pipefail: a failing command before `|` now fails the build"
+        yield Edit(at, at, line, why + _inferred_note(dockerfile, plan.stage))
+
+
+def _inferred_note(dockerfile, stage) -> str:
+    from dockopt.optimizer.images import describe
+
+    root = dockerfile.lineage(stage)[-1]
+    if describe(root.image, _global_args(dockerfile)).inferred:
+        return f" ({root.image}: its OS inferred from the family's tag convention)"
+    return ""
 
 
 def plans(dockerfile) -> list[Plan]:
