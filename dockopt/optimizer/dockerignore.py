@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from functools import lru_cache
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -650,11 +651,10 @@ def plan_file(
     return Companion(shown, target, existing, render(existing, added), added)
 
 
-def _sharers(here: str, root: str, explicit: bool, others: Sequence[str]) -> list[str] | None:
-    """The other Dockerfiles that read `root`'s .dockerignore: those in the context folder
-    (built from it by default) and, with an explicit context, the run's other targets;
-    none that has its own `<name>.dockerignore`. None when one of them comes before
-    `here` in the run: it proposes the file for all of them."""
+@lru_cache(maxsize=8)
+def _context_dockerfiles(root: str, explicit: bool, run: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """The Dockerfiles that may read `root`'s ignore file, by real path, and the real paths
+    of the run's targets in order: worked out once per run, not once per Dockerfile."""
     from dockopt.optimizer.runner import is_dockerfile_name
 
     found: dict[str, str] = {}
@@ -666,13 +666,24 @@ def _sharers(here: str, root: str, explicit: bool, others: Sequence[str]) -> lis
         full = os.path.join(root, name)
         if is_dockerfile_name(name) and os.path.isfile(full):
             found.setdefault(os.path.realpath(full), full)
-    run = [os.path.abspath(o) for o in others if o != "-"]
+    reals = []
     for other in run:
-        if explicit or os.path.realpath(os.path.dirname(other)) == root:
-            found.setdefault(os.path.realpath(other), other)
+        real = os.path.realpath(other)
+        reals.append(real)
+        if explicit or os.path.dirname(real) == root or os.path.realpath(os.path.dirname(os.path.abspath(other))) == root:
+            found.setdefault(real, other)
+    return {real: p for real, p in found.items() if not os.path.isfile(p + ".dockerignore")}, reals
+
+
+def _sharers(here: str, root: str, explicit: bool, others: Sequence[str]) -> list[str] | None:
+    """The other Dockerfiles that read `root`'s .dockerignore: those in the context folder
+    (built from it by default) and, with an explicit context, the run's other targets;
+    none that has its own `<name>.dockerignore`. None when one of them comes before
+    `here` in the run: it proposes the file for all of them."""
+    found, run = _context_dockerfiles(root, explicit, tuple(o for o in others if o != "-"))
     me = os.path.realpath(here)
-    group = {real: p for real, p in found.items() if real != me and not os.path.isfile(p + ".dockerignore")}
-    first = next((os.path.realpath(o) for o in run if os.path.realpath(o) in group or os.path.realpath(o) == me), me)
+    group = {real: p for real, p in found.items() if real != me}
+    first = next((real for real in run if real in group or real == me), me)
     if first != me:
         return None
     return list(group.values())
