@@ -302,16 +302,26 @@ def _pattern_listed(family: str, tag: str, version: str) -> bool:
     return False
 
 
-def node_lockfile_native(context) -> bool | None:
-    """Whether production dependencies may hold native code: True, False (the lockfile
-    says none does), or None (no lockfile that records it)."""
+def package_json(context) -> dict | None:
+    """The build context's package.json, when there is one that reads as an object."""
     if not context.known:
         return None
     try:
         pkg = json.loads(context.read_text("package.json") or "")
     except ValueError:
         return None
-    scripts = (pkg.get("scripts") or {}) if isinstance(pkg, dict) else {}
+    return pkg if isinstance(pkg, dict) else None
+
+
+def node_lockfile_native(context) -> bool | None:
+    """Whether production dependencies may hold native code: True, False (the lockfile
+    says none does), or None (no lockfile that records it)."""
+    if not context.known:
+        return None
+    pkg = package_json(context)
+    if pkg is None:
+        return None
+    scripts = pkg.get("scripts") or {}
     if any(s in scripts for s in ("preinstall", "install", "postinstall")) or (isinstance(pkg, dict) and pkg.get("gypfile")):
         return True
     text = context.read_text("package-lock.json")

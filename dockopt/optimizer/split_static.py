@@ -11,7 +11,6 @@ static and are left alone.
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 
@@ -47,7 +46,7 @@ def plan_static(layout, context):
         raise core.Bail("app folder unknown or a USER nginx does not have")
     if any(i.keyword in ("HEALTHCHECK", "STOPSIGNAL", "VOLUME") for i in layout.moved):
         raise core.Bail("HEALTHCHECK, STOPSIGNAL or VOLUME of the node server")
-    pkg = _package_json(context)
+    pkg = runtimes.package_json(context)
     if not _builds(layout, pkg):
         return None
     if context.known and (pkg is None or _server_side(pkg, context)):
@@ -161,16 +160,6 @@ def _script(name: str, rest: list[str]) -> str | None:
     if name in ("pnpm", "yarn") and rest == ["build"]:
         return "build"
     return None
-
-
-def _package_json(context) -> dict | None:
-    if not context.known:
-        return None
-    try:
-        pkg = json.loads(context.read_text("package.json") or "")
-    except ValueError:
-        return None
-    return pkg if isinstance(pkg, dict) else None
 
 
 def _server_side(pkg: dict, context) -> bool:

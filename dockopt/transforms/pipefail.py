@@ -54,6 +54,7 @@ from dataclasses import dataclass
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.transform import BASE_IMAGE_REWRITES, REVIEW, Transform
+from dockopt.transforms.slim_base import global_args
 
 SHELLS = {  # what /bin/sh is -> the shell to run with pipefail
     "dash": ("/bin/bash", "bash"),
@@ -101,7 +102,7 @@ def _inferred_note(dockerfile, stage) -> str:
     from dockopt.optimizer.images import describe
 
     root = dockerfile.lineage(stage)[-1]
-    if describe(root.image, _global_args(dockerfile)).inferred:
+    if describe(root.image, global_args(dockerfile)).inferred:
         return f" ({root.image}: its OS inferred from the family's tag convention)"
     return ""
 
@@ -165,23 +166,10 @@ def _base_sh(dockerfile, root) -> str | None:
     """What /bin/sh is in the image a stage lineage starts from, where a source says."""
     from dockopt.optimizer.images import describe
 
-    image = describe(root.image, _global_args(dockerfile))
+    image = describe(root.image, global_args(dockerfile))
     if image.sh == "dash" and not image.bash:
         return None
     return image.sh
-
-
-def _global_args(dockerfile) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for ins in dockerfile.instructions:
-        if ins.keyword == "FROM":
-            break
-        if ins.keyword == "ARG":
-            for arg in ins.arguments:
-                name, eq, value = arg.partition("=")
-                if eq:
-                    values[name] = value.strip("\"'")
-    return values
 
 
 def _set_variables(ins) -> list[str]:

@@ -100,7 +100,6 @@ When it is not safe
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -515,7 +514,7 @@ def _plan_node(layout: _Layout, context) -> _Plan | None:
     if not app or app == "/" or layout.final_workdir != app:
         return None
     manager, prod_only, builds = None, False, []
-    pkg = _package_json(context)
+    pkg = runtimes.package_json(context)
     scripts = (pkg or {}).get("scripts") or {}
     for ins in layout.runs():
         for words, assigns, raw in _commands(ins):
@@ -588,16 +587,6 @@ def _plan_node(layout: _Layout, context) -> _Plan | None:
     comment = ("Runtime: the build output and production dependencies, no build toolchain" if builds
                else "Runtime: the app with production dependencies only, no build toolchain")
     return _Plan(runtime, pairs, comment, what, builder_steps=steps, notes=notes)
-
-
-def _package_json(context) -> dict | None:
-    if not context.known:
-        return None
-    try:
-        pkg = json.loads(context.read_text("package.json") or "")
-    except ValueError:
-        return None
-    return pkg if isinstance(pkg, dict) else None
 
 
 _NODE_LOADS = re.compile(r"^(-r|--require|--import|--loader|--experimental-loader|-e|--eval|-p|--print|"
