@@ -233,7 +233,7 @@ _BUILDS = {
 }
 
 COMMON = (
-    Block("vcs", "# Version control history: no build step reads it", (_r(".git", VCS),)),
+    Block("vcs", "# Version control history: the image needs the files, not their history", (_r(".git", VCS),)),
     Block(
         "secrets",
         "# Secrets and local settings: keep them out of every layer",
