@@ -410,6 +410,7 @@ class _Report:
         return 1 if check and (self.changed or self.beside) else 0
 
     def _print_totals(self) -> None:
+        from dockopt.optimizer import images
         from dockopt.optimizer.impact import totals_rows, totals_text
 
         if not self.rich_totals:
@@ -425,7 +426,7 @@ class _Report:
         console = _console(stderr=True)
         console.print(table)
         for source in self.totals.sources:
-            console.print(f"size source: {source}")
+            console.print(f"size source: {images.cited(source)}")
 
 
 def _diff_name(path: str) -> str:

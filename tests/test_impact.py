@@ -51,7 +51,7 @@ def test_seed_stage_split_reads_as_the_seed_describes() -> None:
     text = "\n".join(lines)
     assert "node:20-bookworm, about 380 MB compressed -> node:20-alpine, about 45 MB compressed" in text
     assert "(about 335 MB smaller)" in text
-    assert f"size source: {size_of('node:20-alpine').source}" in text
+    assert f"size source: {images.cited(size_of('node:20-alpine').source)}" in text
     assert "stages:      1 -> 2" in text
     assert "[build] COPY package.json pnpm-lock.yaml ./" in text
 

@@ -30,8 +30,8 @@ from dockopt.optimizer.images import VERSION, _parse_tag  # noqa: E402  (the tag
 OFFICIAL = "official-images/{name}: docker-library/official-images library/{name}, commit 37079fb336f5, 2026-08-21"
 DOCS = "image-docs/{name}: docker-library/docs, commit c4a9ba41443, 2026-08-21"
 DISTROLESS = "distroless-README.md: GoogleContainerTools/distroless README, commit cd080764af31, 2026-08-21"
-SEED = ("seeds/003_d5932590af2a0d6c.txt: a blog post's figures (compressed sizes per "
-        "shared/data/README.md; the post itself does not say)")
+SEED = ("seeds/003_d5932590af2a0d6c.txt: a case study's figures for a Node.js image, read as "
+        "compressed sizes (the study does not say)")
 
 # Facts not in ../shared/data, each from a named public file.
 ALPINE_DOC = "docker-library/docs alpine/content.md, commit 06f380c8f843 (musl libc and BusyBox; `apk add`)"

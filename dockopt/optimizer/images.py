@@ -258,6 +258,13 @@ def _sources(*sources: str | None) -> tuple[str, ...]:
     return tuple(s for s in sources if s)
 
 
+def cited(source: str) -> str:
+    """A source as a reader can follow it: without the name of the research file the figure
+    was carried over from (`seeds/....txt: `, `distroless-README.md: `)."""
+    head, sep, rest = source.partition(": ")
+    return rest if sep and head.endswith((".txt", ".md")) and " " not in head else source
+
+
 def describe(ref: str, args: Mapping[str, str] | None = None) -> Image:
     """What `ref` (as written after FROM; `args`: ARG values) is, as far as sources say."""
     name_t, tag_t, digest = _split(ref.strip())

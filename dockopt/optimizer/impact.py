@@ -348,7 +348,7 @@ def to_lines(impact: Impact) -> list[str]:
             line += f" (about {mb_text(abs(saved))} {'smaller' if saved >= 0 else 'larger'})"
         lines.append(line)
         sources = [b.size.source for b in (old, new) if b.size is not None]
-        lines.extend(f"               size source: {source}" for source in dict.fromkeys(sources))
+        lines.extend(f"               size source: {images.cited(source)}" for source in dict.fromkeys(sources))
     if before.stages != after.stages:
         lines.append(f"  stages:      {before.stages} -> {after.stages}")
     if before.cached or after.cached:
@@ -427,5 +427,5 @@ def totals_text(totals: Totals) -> str:
     lines = ["totals:"]
     for label, value in rows:
         lines.append(f"  {label:<{width}}  {value:>{num}}" if value.isdigit() else f"  {label:<{width}}  {value}")
-    lines.extend(f"  size source: {s}" for s in totals.sources)
+    lines.extend(f"  size source: {images.cited(s)}" for s in totals.sources)
     return "\n".join(lines) + "\n"

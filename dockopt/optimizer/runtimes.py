@@ -24,7 +24,7 @@ Facts used here, with their sources:
   manifest (Node 20 and older) keep their tags on Docker Hub, named as the maintained ones
   are (`22-bookworm-slim`, `22-slim`, `22-alpine`): a derived tag is used only when the
   same tag with a maintained version is listed. node:20-alpine is named by the seed
-  (seeds/003_d5932590af2a0d6c.txt), with its size.
+  (seeds/003_d5932590af2a0d6c.txt in the research notes), with its size.
 - Java: eclipse-temurin publishes a `-jre` image beside each `-jdk` one (manifest).
   A Spring Boot or shaded jar carries its dependencies, so the jar alone runs.
 - Rust: `cargo build --release` writes target/release/<bin>, `cargo install` writes to
@@ -83,7 +83,7 @@ def size_note(ref: str) -> str:
         return f"{ref}: size unknown"
     about = "about " if size.approx else ""
     measure = "" if size.measure == "unspecified" else f" {size.measure}"
-    return f"{ref}: {about}{size.value:g} {size.unit}{measure} ({size.source})"
+    return f"{ref}: {about}{size.value:g} {size.unit}{measure} ({images.cited(size.source)})"
 
 
 def version_tuple(version: str | None) -> tuple[int, ...] | None:
