@@ -2,7 +2,7 @@
 
 What it does
     `COPY --from=0 /app/dist ./dist` becomes `COPY --from=build /app/dist ./dist`, naming the
-    stage (`FROM node:20 AS build`) when it has no name yet.
+    stage (`FROM node:20 AS build`) when it has no name yet; `RUN --mount=...,from=0` too.
 
 Why
     A stage number silently points at another stage as soon as a stage is added or moved
@@ -36,17 +36,28 @@ def _fresh_name(taken: set[str], index: int, count: int) -> str:
     return name
 
 
+_MOUNT_FROM = re.compile(r"--mount=[^\s]*?[=,]from=(\d+)(?=[,\s\"']|$)")
+
+
+def _references(dockerfile):
+    """(instruction, offset in its logical line, the text `from=N` or `--from=N`, N) for
+    each reference to a stage by number: `COPY --from=0` and `RUN --mount=...,from=0`."""
+    for ins in dockerfile.instructions:
+        if ins.keyword == "COPY" and re.fullmatch(r"\d+", ins.flag("from") or ""):
+            n = ins.flag("from")
+            yield ins, ins.line.index(f"--from={n}"), f"--from={n}", int(n)
+        if ins.keyword == "RUN":
+            for m in _MOUNT_FROM.finditer(ins.line):
+                yield ins, m.start(1) - len("from="), f"from={m.group(1)}", int(m.group(1))
+
+
 def fix(dockerfile, context):
     stages = dockerfile.stages
     taken = {s.name.lower() for s in stages if s.name} | {s.image.lower() for s in stages}
-    refs = [
-        (ins, int(ins.flag("from")))
-        for ins in dockerfile.instructions
-        if ins.keyword in ("COPY", "RUN") and re.fullmatch(r"\d+", ins.flag("from") or "")
-    ]
-    unnamed = sorted({n for _, n in refs if n < len(stages) and not stages[n].name})
+    refs = list(_references(dockerfile))
+    unnamed = sorted({n for *_, n in refs if n < len(stages) and not stages[n].name})
     names = {}
-    for n in sorted({n for _, n in refs if n < len(stages)}):
+    for n in sorted({n for *_, n in refs if n < len(stages)}):
         stage = stages[n]
         if stage.name:
             names[n] = stage.name
@@ -55,11 +66,12 @@ def fix(dockerfile, context):
         taken.add(names[n])
         end = stage.from_.source_offset(len(stage.from_.line.rstrip()))
         yield Edit(end, end, f" {stage.from_.recased('AS')} {names[n]}", f"name stage {n} so COPY --from can refer to it by name")
-    for ins, n in refs:
+    for ins, at, text, n in refs:
         if n not in names:
             continue
-        start = ins.source_offset(ins.line.index(f"--from={n}"))
-        yield Edit(start, start + len(f"--from={n}"), f"--from={names[n]}", f"--from={n} -> --from={names[n]}: a stage number breaks when stages move")
+        start = ins.source_offset(at)
+        new = text.replace(str(n), names[n])
+        yield Edit(start, start + len(text), new, f"{text} -> {new}: a stage number breaks when stages move")
 
 
 TRANSFORM = Transform(
