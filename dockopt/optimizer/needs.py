@@ -76,54 +76,70 @@ def stage_needs(stage, context=None) -> dict[str, int]:
     return found
 
 
+_WRAPPERS = frozenset({"exec", "env", "nohup", "nice", "time", "tini", "dumb-init", "gosu", "su-exec", "setsid"})
+
+
 def _run_time_needs(ins, context) -> set[str]:
     """What a CMD, ENTRYPOINT or HEALTHCHECK runs needs: bash, a default-image tool (curl,
-    wget...), or what a script's `#!` line names; a script that cannot be read may be bash."""
+    wget...), or what a script it runs needs (its `#!` line, the tools it calls); a script
+    that cannot be read may need bash."""
+    import json
+
     from dockopt.optimizer.shell import ShellSyntaxError, parse_commands
 
-    argv = list(ins.arguments) if ins.json else []
-    if ins.keyword == "HEALTHCHECK":
-        argv = argv[1:] if argv[:1] == ["CMD"] else argv
-    if ins.json and len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "ash", "dash") and argv[1] == "-c":
+    argv, script = (list(ins.arguments), None) if ins.json else ([], ins.args_text)
+    if ins.keyword == "HEALTHCHECK" and script is not None:
+        script = re.sub(r"^(?:--\S+\s+)*CMD\s+", "", script, flags=re.I)
+        if script.startswith("["):  # HEALTHCHECK CMD ["wget", ...]
+            try:
+                argv, script = [str(a) for a in json.loads(script)], None
+            except ValueError:
+                return {"bash", "build-tools"}
+    found = set()
+    if argv and len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "ash", "dash", "bash") and argv[1].endswith("c"):
         script = argv[2]
-    elif ins.json:
-        script = None
-    else:
-        script = ins.args_text
-        if ins.keyword == "HEALTHCHECK":
-            script = re.sub(r"^(?:--\S+\s+)*CMD\s+", "", script, flags=re.I)
-    programs = [argv[0]] if argv and script is None else []
+        if argv[0].rsplit("/", 1)[-1] == "bash":
+            found.add("bash")
+    words_list = [argv] if argv and script is None else []
     if script is not None:
         try:
-            programs = [c.name for c in parse_commands(script) if c.name]
+            words_list = [c.words[c.assignments :] for c in parse_commands(script) if c.name]
         except ShellSyntaxError:
-            return {"bash"}
-    found = set()
-    for program in programs:
+            return {"bash", "build-tools"}
+    for words in words_list:
+        program = _program(words)
         base = program.rsplit("/", 1)[-1]
         if base == "bash":
             found.add("bash")
         elif base in BUILD_TOOLS:
             found.add("build-tools")
         elif base.endswith(".sh") or (program.startswith(("./", "/")) and "." not in base):
-            if _script_shell(program, context) == "bash":
-                found.add("bash")
+            found |= _script_needs(program, context)
     return found
 
 
-def _script_shell(program: str, context) -> str | None:
-    """The shell a script's `#!` line names ("bash", "sh"...), from the build context; "bash"
-    when a `.sh` script cannot be found there, None for other programs not found."""
+def _program(words: list[str]) -> str:
+    """The program a command line runs, past `exec`, `env VAR=x`, `nohup` and the like."""
+    i = 0
+    while i < len(words) and (words[i].rsplit("/", 1)[-1] in _WRAPPERS or words[i].startswith("-") or "=" in words[i]):
+        i += 1
+    return words[i] if i < len(words) else ""
+
+
+def _script_needs(program: str, context) -> set[str]:
+    """What a script from the build context needs: bash when its `#!` line names bash, the
+    default image's tools it calls; bash when a `.sh` script cannot be found there."""
     base = program.rsplit("/", 1)[-1]
-    if context is not None and context.known:
-        for path in context.glob(f"**/{base}")[:5] if base else []:
-            head = (context.head(path, 128) or b"").split(b"\n", 1)[0].decode("utf-8", "replace")
-            if head.startswith("#!"):
-                words = head[2:].split()
-                name = words[-1] if words and words[0].endswith("/env") else (words[0] if words else "")
-                return name.rsplit("/", 1)[-1]
-            return None  # a binary or a script without `#!`: sh runs it
-    return "bash" if base.endswith(".sh") else None
+    if context is not None and context.known and base:
+        for path in context.glob(f"**/{base}")[:5]:
+            text = context.read_text(path)
+            if text is None or not text.startswith("#!"):
+                return set()  # a binary, or sh runs it
+            needs = {"bash"} if "bash" in text.split("\n", 1)[0] else set()
+            if re.search(rf"(?<![\w./-])(?:{'|'.join(map(re.escape, sorted(BUILD_TOOLS)))})(?![\w.-])", text):
+                needs.add("build-tools")
+            return needs
+    return {"bash"} if base.endswith(".sh") else set()
 
 
 # PyPI projects published only as sources that link a system library: installing them
@@ -167,10 +183,17 @@ def _may_compile(cmd, name: str, context) -> bool:
     linked = _linked_sdists()
     if any(_normal(n) in linked for n in names):
         return True
-    for path in files:
+    seen = set()
+    while files:
+        path = files.pop()
+        if path in seen:
+            continue
+        seen.add(path)
         text = context.read_text(path) if context is not None and context.known else None
         if text is None or any(_normal(n) in linked for n in _REQUIREMENT.findall(text)):
             return True
+        folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+        files += [folder + m for m in re.findall(r"^\s*(?:-r|-c|--requirement|--constraint)[=\s]\s*(\S+)", text, re.M)]
     return False
 
 

@@ -77,8 +77,8 @@ def optimize(
         kept, _ = compatible(list(groups.values()))
         kept_ids = {id(e) for e in kept}
         # A transform that reads what others rewrite (the base image) waits for a round
-        # in which they change nothing, and then sees their result.
-        busy = {t.id for t, e, _ in proposed if id(e) in kept_ids}
+        # in which they propose nothing, and then sees their result.
+        busy = {t.id for t, _, _ in proposed}
         waiting = {id(e) for t, e, _ in proposed if id(e) in kept_ids and busy.intersection(t.after)}
         kept = [e for e in kept if id(e) not in waiting]
         kept_ids -= waiting

@@ -39,6 +39,8 @@ When it is not safe
 
 from __future__ import annotations
 
+import re
+
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.runs import cache_mounts, removal_ranges, sh_stages
 from dockopt.optimizer.transform import REVIEW, Transform
@@ -66,9 +68,9 @@ def fix(dockerfile, context):
             if user_set or any(i.keyword == "USER" and i.start < ins.start for i in stage.instructions):
                 break
             cmds = commands(ins)
-            tools = [t for t in _MOUNTS if any(_installs(t, c) for c in cmds)]
-            if not tools:
-                continue
+            tools = [t for t in _MOUNTS if any(_installs(t, c) for c in cmds) and not _moved(t, dockerfile, stage, ins, cmds)]
+            if not tools or any(_removes_mount(c, tools) for c in cmds):
+                continue  # `rm -rf /root/.npm` on a mount point fails (EBUSY) and empties the cache
             removals = _removals(tools, cmds, dockerfile.source)
             if removals is None:
                 continue  # a cleanup we cannot take out cleanly: leave the RUN as it is
@@ -82,6 +84,55 @@ def fix(dockerfile, context):
     if found and "syntax" not in dockerfile.directives:
         at = 1 if dockerfile.source.startswith("\ufeff") else 0
         yield Edit(at, at, f"# syntax={SYNTAX}{dockerfile.newline}", "the dockerfile frontend that supports RUN --mount")
+
+
+# Settings that move a tool's cache away from the mount, so the cache would stay in the image.
+_MOVERS = {
+    "pip": re.compile(r"\bPIP_CACHE_DIR\b|\bPIP_NO_CACHE_DIR\b|\bHOME="),
+    "npm": re.compile(r"\bnpm_config_cache\b|--cache\b|\bHOME=", re.IGNORECASE),
+    "yarn": re.compile(r"\bYARN_CACHE_FOLDER\b|--cache-folder\b"),
+    "apt": re.compile(r"Dir::Cache|Dir::State"),
+}
+
+
+def _moved(tool: str, dockerfile, stage, ins, cmds) -> bool:
+    """The tool's cache is elsewhere or not the one mounted: a setting moves it (ENV, ARG
+    or the RUN), Yarn 2+ keeps its own, or apt would find lists an earlier RUN fetched
+    outside the mount (the RUN must run `apt-get update` itself)."""
+    from dockopt.transforms.yarn_cache_clean import _BERRY_SIGNS
+
+    earlier = [i for s in reversed(dockerfile.lineage(stage)) for i in s.instructions if i.start < ins.end]
+    settings = " ".join(i.line for i in earlier if i.keyword in ("ENV", "ARG", "RUN"))
+    if _MOVERS[tool].search(settings):
+        return True
+    if tool == "yarn" and _BERRY_SIGNS.search(dockerfile.source):
+        return True
+    if tool == "apt":
+        return not any(c.name.rsplit("/", 1)[-1] in ("apt-get", "apt") and "update" in c.words for c in cmds)
+    return False
+
+
+_CACHE_DIRS = {
+    "apt": ("/var/cache/apt", "/var/lib/apt/lists"),
+    "pip": ("/root/.cache/pip",),
+    "npm": ("/root/.npm",),
+    "yarn": ("/usr/local/share/.cache/yarn",),
+}
+
+
+def _removes_mount(cmd, tools) -> bool:
+    """An `rm` of a mounted cache folder itself or a folder above it (`rm -rf /root/.cache`);
+    removing what is inside (`/var/lib/apt/lists/*`) is fine."""
+    if cmd.name.rsplit("/", 1)[-1] != "rm":
+        return False
+    for word in cmd.words[cmd.assignments + 1 :]:
+        path = re.sub(r"^(?:~|\$HOME|\$\{HOME\})(?=/|$)", "/root", word).rstrip("/")
+        if word.startswith("-") or not path.startswith("/"):
+            continue
+        for tool in tools:
+            if any(d == path or d.startswith(path + "/") for d in _CACHE_DIRS[tool]):
+                return True
+    return False
 
 
 def _installs(tool: str, cmd) -> bool:

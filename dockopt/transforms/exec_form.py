@@ -43,7 +43,8 @@ _WORD = re.compile(r"""(?:[A-Za-z0-9_./:=@%+,-]+|'[^']*'|"[^"$`\\!]*")+""")
 _BUILTINS = frozenset(
     ". : [[ ]] { } ! alias bg break case cd command continue do done elif else esac eval exec exit "
     "export fc fg fi for function getopts hash if in jobs read readonly return select set "
-    "shift source then time times trap type ulimit umask unalias unset until wait while".split()
+    "shift source then time times trap type ulimit umask unalias unset until wait while "
+    "local let declare typeset shopt".split()
 )
 
 

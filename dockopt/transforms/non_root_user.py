@@ -158,6 +158,11 @@ def _needs_root(ins) -> bool:
     words = [w for w in words if not re.fullmatch(r"[A-Za-z_]\w*=.*", w)]
     if not words:
         return True
+    if len(words) >= 3 and words[0].rsplit("/", 1)[-1] in ("sh", "ash", "dash") and words[1] == "-c":
+        words = [w for w in words[2].split() if not re.fullmatch(r"[A-Za-z_]\w*=.*", w)]  # DO101's ["/bin/sh", "-c", "exec ..."]
+        words = words[1:] if words[:1] == ["exec"] else words
+        if not words or re.search(r"[;&|<>`]|\$\(", ins.arguments[2]):
+            return True
     if words[0].rsplit("/", 1)[-1] in ("tini", "dumb-init") and len(words) > 1:
         words = [w for w in words[1:] if w != "--"] or words
     return _ROOT_PROGRAMS.fullmatch(words[0]) is not None or _ROOT_WORK.search(" ".join(words)) is not None

@@ -36,7 +36,7 @@ def _fresh_name(taken: set[str], index: int, count: int) -> str:
     return name
 
 
-_MOUNT_FROM = re.compile(r"--mount=[^\s]*?[=,]from=(\d+)(?=[,\s\"']|$)")
+_MOUNT_FROM = re.compile(r"--mount=(?:[^\s]*?,)?from=(\d+)(?=[,\s\"']|$)")
 
 
 def _references(dockerfile):
@@ -70,7 +70,7 @@ def fix(dockerfile, context):
         if n not in names:
             continue
         start = ins.source_offset(at)
-        new = text.replace(str(n), names[n])
+        new = text.rsplit("=", 1)[0] + "=" + names[n]  # `from=00` is stage 0 too
         yield Edit(start, start + len(text), new, f"{text} -> {new}: a stage number breaks when stages move")
 
 
