@@ -46,7 +46,7 @@ import posixpath
 import re
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.installs import Install, Manager, find_install, installs_tools_only
+from dockopt.optimizer.installs import Install, Manager, Prefetch, find_build, find_install, installs_tools_only
 from dockopt.optimizer.syntax import Instruction, Trivia
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
@@ -64,7 +64,7 @@ def fix(dockerfile, context):
             run = next((i for i in stage.instructions[index + 1 :] if i.keyword not in _PASSIVE), None)
             if dest is None or run is None or run.keyword != "RUN" or run.json or run.heredocs:
                 continue
-            edits = _split(dockerfile, copy, run, dest, context)
+            edits = _split(dockerfile, copy, run, dest, context) or _prefetch(dockerfile, stage, index, run, dest, context)
             if edits:
                 yield from edits
                 break
@@ -144,6 +144,68 @@ def _split(dockerfile, copy: Instruction, run: Instruction, dest: str, context) 
         start = run.start - len(comments)
         edits.append(Edit(start, run.end, "", why, safety))
     return edits
+
+
+def _prefetch(dockerfile, stage, index: int, run: Instruction, dest: str, context) -> list[Edit]:
+    """Before a build that downloads its own dependencies, copy the manifests and run the
+    tool's deps-only step; the build itself stays as it is."""
+    from dockopt.optimizer.shell import commands
+
+    if any(f.startswith("--mount=") and "type=cache" in f for f in run.flags):
+        return []  # the build already keeps its downloads in a cache mount
+    chmods, found, build = [], None, None
+    for cmd in commands(run):
+        if cmd.nested or cmd.assignments or (cmd.op not in (None, "&&")):
+            return []
+        if cmd.words[:2] == ["chmod", "+x"] and len(cmd.words) == 3 and cmd.words[2].lstrip("./") in ("mvnw", "gradlew"):
+            chmods.append(cmd)
+            continue
+        found, build = find_build(cmd.words, context), cmd
+        break
+    if found is None or any(c.words[2].lstrip("./") not in found.files for c in chmods):
+        return []
+    if not all(_PLAIN_WORD.fullmatch(w) for w in found.command):
+        return []  # a quoted word: keep to what can be written back exactly
+    if _ran_before(stage, index, found.command[0]):
+        return []  # the stage already has a dependency step: leave its layout alone
+    source = dockerfile.source
+    nl = dockerfile.newline
+    copy = stage.instructions[index]
+    flags = source[copy.keyword_span()[1] : copy.args_offset()]
+    files = [f for f in found.files if not f.endswith("/")]
+    copies = [
+        f"{copy.keyword_text}{flags}{' '.join(group)} {posixpath.join(dest, folder) if folder else dest}{'/' if folder else ''}{nl}"
+        for folder, group in _by_folder(files)
+    ]
+    copies += [
+        f"{copy.keyword_text}{flags}{folder} {folder if dest == './' else dest + folder}{nl}"
+        for folder in found.files if folder.endswith("/")
+    ]
+    run_flags = source[run.keyword_span()[1] : run.args_offset()]
+    steps = [source[c.start : c.end] for c in chmods] + [" ".join(found.command)]
+    install_text = f"{run.keyword_text}{run_flags}{' && '.join(steps)}{nl}"
+    at = _block_start(dockerfile, copy)
+    names = ", ".join(found.files)
+    why = (f"fetch the {found.tool} dependencies from {names} before copying the source, so a source-only "
+           f"change reuses the download layer")
+    if not context.known:
+        why += " (files implied by the build command; no build context to check)"
+    return [Edit(at, at, "".join(copies) + install_text, why, SAFE if found.safe else REVIEW)]
+
+
+def _ran_before(stage, index: int, program: str) -> bool:
+    """Whether a RUN before the COPY already runs the build tool (a deps step of its own)."""
+    from dockopt.optimizer.shell import commands
+
+    name = program.rsplit("/", 1)[-1]
+    return any(
+        c.name.rsplit("/", 1)[-1] == name
+        for ins in stage.instructions[:index] if ins.keyword == "RUN" and not ins.json
+        for c in commands(ins)
+    )
+
+
+_PLAIN_WORD = re.compile(r"[\w@%+=:,./-]+")
 
 
 # Python project managers that install from a lockfile without the project itself (`poetry
