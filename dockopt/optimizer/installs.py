@@ -39,6 +39,7 @@ PNPM = Manager(
 GO = Manager("go", ("go.mod",), ("go.sum",), ("go.mod", "go.sum"), ("go.work",))
 BUNDLER = Manager("bundler", ("Gemfile",), ("Gemfile.lock",), ("Gemfile", "Gemfile.lock"), ())
 PIP = Manager("pip", (), (), (), ())  # reads exactly the files named with -r / -c
+DOTNET = Manager("dotnet", (), (), (), ())  # reads the project file and the shared build files
 
 # npm lifecycle scripts of the root package that run during an install and may read sources.
 _INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "preprepare", "postprepare")
@@ -103,6 +104,8 @@ def find_install(words: list[str], context: BuildContext) -> Install | None:
     if name in ("pip", "pip3") or (name.startswith("python") and words[1:3] == ["-m", "pip"]):
         files = _pip(words if name.startswith("pip") else words[2:])
         return _pip_install(files, context) if files else None
+    if name == "dotnet" and words[1:2] == ["restore"]:
+        return _dotnet_restore(words, context)
     for command, detect in _DETECTORS:
         if name == command:
             manager = detect(words)
@@ -428,17 +431,38 @@ def _dotnet(words: list[str], context: BuildContext) -> Prefetch | None:
         if not positional:
             return None  # the project file's name is unknown
         return Prefetch("dotnet", (positional[0],), [words[0], "restore", positional[0], *carried], safe=False)
-    projects = [p for p in context.glob("*.??proj") if _PROJECT.match(p)]
-    if context.glob("*.sln") or context.glob("*.slnx") or len(projects) != 1:
+    files = _dotnet_inputs(positional[0] if positional else None, context)
+    if files is None:
         return None
-    project = projects[0]
-    if positional and positional != [project]:
+    return Prefetch("dotnet", files, [words[0], "restore", *positional, *carried], safe=False)
+
+
+def _dotnet_restore(words: list[str], context: BuildContext) -> Install | None:
+    """`dotnet restore [App.csproj]` of the one project in the context root."""
+    split = _options(words[2:], _DOTNET_VALUE)
+    if split is None or len(split[1]) > 1 or (split[1] and not _PROJECT.match(split[1][0])):
+        return None
+    project = split[1][0] if split[1] else None
+    if not context.known:
+        return Install(DOTNET, (project,), confident=False) if project else None
+    files = _dotnet_inputs(project, context)
+    return Install(DOTNET, files, confident=True) if files else None
+
+
+def _dotnet_inputs(named: str | None, context: BuildContext) -> tuple[str, ...] | None:
+    """What a restore of the root project reads, or None when it may read more (other
+    projects, imported build files, files whose presence changes the project)."""
+    projects = [p for p in context.glob("*.??proj") if _PROJECT.match(p)]
+    if named is None and (context.glob("*.sln") or context.glob("*.slnx") or len(projects) != 1):
+        return None
+    project = named or projects[0]
+    if project not in projects:
         return None
     if _present(context, "obj") or _present(context, "bin"):
         return None  # restore output in the context: the later COPY would merge it
-    shared = [f for f in _DOTNET_SHARED if context.exists(f) and f in os.listdir(context.root)]
+    listed = os.listdir(context.root)
+    shared = [f for f in _DOTNET_SHARED if f in listed]
     for f in [project, *shared]:
-        text = context.read_text(f) or ""
-        if re.search(r"<(?:ProjectReference|Import)\b", text):
-            return None  # other projects or imported build files: restore reads them
-    return Prefetch("dotnet", (project, *shared), [words[0], "restore", *positional, *carried], safe=False)
+        if re.search(r"<(?:ProjectReference|Import)\b|\bExists\s*\(", context.read_text(f) or "<Import"):
+            return None
+    return (project, *shared)

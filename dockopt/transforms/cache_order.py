@@ -13,6 +13,15 @@ What it does
     Tool installs that read nothing from the context (`npm install -g pnpm`, `pip install
     --upgrade pip`, `corepack enable`) move along with the install.
 
+    Builds that download their own dependencies (`mvn package`, `./gradlew build`,
+    `composer install`, `dotnet publish`) stay as they are; before the `COPY . .` go the
+    manifests and the tool's deps-only step, with the build's own options:
+
+        COPY . .                          COPY pom.xml ./
+        RUN mvn -B package          ->    RUN mvn -B dependency:go-offline
+                                          COPY . .
+                                          RUN mvn -B package
+
 Why
     Docker reuses a layer only while everything before it is unchanged. With `COPY . .`
     first, any edit to any source file invalidates the install layer and every build
@@ -24,7 +33,17 @@ Example
     requirements include), Poetry (`poetry install --no-root`: pyproject.toml, poetry.lock and
     the readme it names), uv (`uv sync --no-install-project`: pyproject.toml, uv.lock),
     Pipenv (`pipenv install`: Pipfile, Pipfile.lock), Go (`go mod download`: go.mod, go.sum),
-    Bundler (`bundle install`: Gemfile, Gemfile.lock).
+    Bundler (`bundle install`: Gemfile, Gemfile.lock), .NET (`dotnet restore App.csproj`:
+    the project file, NuGet.config, global.json, Directory.Build.props/targets,
+    Directory.Packages.props, packages.lock.json).
+    Deps-only steps added before a build: Maven `dependency:go-offline` (pom.xml, .mvn/,
+    mvnw, a `-s` settings file), Gradle `dependencies --no-daemon` (build and settings
+    scripts, gradle.properties, gradle/, gradlew), Composer `install --no-scripts
+    --no-autoloader` (composer.json, composer.lock), .NET `dotnet restore` (as above).
+    Cargo gets none: `cargo fetch` and `cargo build` both fail on a manifest whose targets
+    (src/main.rs, src/lib.rs) are not there yet, and the known workaround, building once
+    against a stub main.rs, leaves stub artifacts whose timestamps can make cargo skip the
+    real build: too fragile to write without a person checking it.
 
 When it is not safe
     The install must read nothing but its manifests. With the build context at hand this is
@@ -38,6 +57,27 @@ When it is not safe
     marked `review`. Only a `COPY . <workdir>` directly followed by the install is rewritten
     (LABEL or EXPOSE may stand between), so the install runs in the same folder, as the same
     user, with the same environment as before.
+
+    Added deps-only steps. Left alone: Maven multi-module projects (`<modules>`: every module's
+    pom would be needed), `<systemPath>` dependencies, a parent pom by relative path, `-f`,
+    `-pl`, `--offline`; Gradle multi-project builds (`include` in settings), buildSrc,
+    composite builds, build scripts that read files while configuring (`file(...)`, `apply
+    from`, `providers`, git), and any Gradle build without its context (Groovy or Kotlin
+    scripts cannot be told apart); Composer path or artifact repositories, the merge plugin,
+    root scripts on package or pre-install events (`--no-scripts` would skip them for good);
+    .NET solutions, project references, imported build files, `Exists(...)` conditions,
+    several project files, `--no-restore`; builds that keep their downloads in a cache mount;
+    a vendor/, obj/ or bin/ folder the context sends (the later COPY would merge it into what
+    the deps step made); stages that already run the tool before the COPY. Safety: Composer
+    is `safe` with the context (the second install finds every package in vendor/, then runs
+    the scripts and dumps the autoloader exactly as the single install did) unless a plugin
+    is enabled (plugins then run in the first install, without the source: `review`). Maven,
+    Gradle and .NET are `review`: `dependency:go-offline` also downloads the dependency
+    plugin and every declared plugin's dependencies into ~/.m2, `gradle dependencies` fills
+    ~/.gradle with more than the build needs, and a `dotnet restore` without the build's
+    configuration or properties may resolve a graph the build then resolves again, so the
+    image holds more cached packages than before. The build command keeps its own implicit
+    restore or download, so nothing is missed when the deps step fetched less.
 """
 
 from __future__ import annotations
