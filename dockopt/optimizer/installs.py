@@ -416,7 +416,8 @@ _DOTNET_SHARED = ("global.json", "NuGet.config", "nuget.config", "NuGet.Config",
 def _dotnet(words: list[str], context: BuildContext) -> Prefetch | None:
     if words[1:2] not in (["publish"], ["build"]):
         return None
-    args = [w for i, w in enumerate(words[2:]) if not (w in ("true", "false") and i and words[1 + i] in ("--sc", "--self-contained"))]
+    args = [w for i, w in enumerate(words[2:])  # `--self-contained false`: a value, not a project
+            if not (w in ("true", "false") and i and words[1 + i] in ("--sc", "--self-contained"))]
     split = _options(args, _DOTNET_VALUE)
     if split is None:
         return None
