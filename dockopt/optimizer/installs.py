@@ -10,6 +10,7 @@ copied; everything here is what makes that move sound.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -38,6 +39,7 @@ PNPM = Manager(
 GO = Manager("go", ("go.mod",), ("go.sum",), ("go.mod", "go.sum"), ("go.work",))
 BUNDLER = Manager("bundler", ("Gemfile",), ("Gemfile.lock",), ("Gemfile", "Gemfile.lock"), ())
 PIP = Manager("pip", (), (), (), ())  # reads exactly the files named with -r / -c
+DOTNET = Manager("dotnet", (), (), (), ())  # reads the project file and the shared build files
 
 # npm lifecycle scripts of the root package that run during an install and may read sources.
 _INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "preprepare", "postprepare")
@@ -102,6 +104,8 @@ def find_install(words: list[str], context: BuildContext) -> Install | None:
     if name in ("pip", "pip3") or (name.startswith("python") and words[1:3] == ["-m", "pip"]):
         files = _pip(words if name.startswith("pip") else words[2:])
         return _pip_install(files, context) if files else None
+    if name == "dotnet" and words[1:2] == ["restore"]:
+        return _dotnet_restore(words, context)
     for command, detect in _DETECTORS:
         if name == command:
             manager = detect(words)
@@ -192,3 +196,274 @@ def installs_tools_only(words: list[str]) -> bool:
     if name == "corepack":
         return args[:1] in (["enable"], ["prepare"])
     return name in ("apt-get", "apk", "yum", "dnf", "microdnf") and bool(args)
+
+
+# Builds that download their own dependencies. Maven, Gradle, Composer and .NET projects are
+# usually built in one step (`mvn package`, `gradle build`, `composer install`, `dotnet
+# publish`) that fetches the dependencies and compiles the source together. Each tool has a
+# deps-only mode that reads only the manifests; run first, it fills the same caches the
+# build then finds warm. Cargo has none that works without the source (`cargo fetch` and
+# `cargo build` both need the targets under src/), so it is not listed.
+
+
+@dataclass(frozen=True)
+class Prefetch:
+    """The deps-only step to run before a build that downloads its own dependencies."""
+
+    tool: str
+    files: tuple[str, ...]  # context paths to copy first; a folder ends with "/"
+    command: list[str]  # the deps-only command's words
+    safe: bool  # the context confirmed it reads only `files` and the image ends up the same
+
+
+def find_build(words: list[str], context: BuildContext) -> Prefetch | None:
+    """The deps-only step for the build `words` (one simple command) runs, or None."""
+    if not words:
+        return None
+    name = words[0].rsplit("/", 1)[-1]
+    if name in ("mvn", "mvnw"):
+        return _maven(words, context)
+    if name in ("gradle", "gradlew"):
+        return _gradle(words, context)
+    if name in ("composer", "composer.phar"):
+        return _composer(words, context)
+    if name == "php" and words[1:2] and words[1].rsplit("/", 1)[-1] == "composer.phar":
+        found = _composer(words[1:], context)
+        return Prefetch(found.tool, found.files, words[:1] + found.command, found.safe) if found else None
+    if name == "dotnet":
+        return _dotnet(words, context)
+    return None
+
+
+def _options(args: list[str], with_value: frozenset[str]) -> tuple[list[str], list[str]] | None:
+    """Split arguments into options (with their values) and positional words."""
+    options, positional = [], []
+    args = list(args)
+    while args:
+        word = args.pop(0)
+        if "$" in word or "`" in word:
+            return None  # a value only the shell knows
+        if word.startswith("-"):
+            options.append(word)
+            if word in with_value:
+                if not args:
+                    return None
+                options.append(args.pop(0))
+        else:
+            positional.append(word)
+    return options, positional
+
+
+def _mentions(options: list[str], names: frozenset[str]) -> bool:
+    return any(o.split("=", 1)[0] in names for o in options)
+
+
+def _ignored(context: BuildContext, folder: str) -> bool:
+    """Whether the context's .dockerignore leaves `folder` out of the build."""
+    from dockopt.optimizer.dockerignore import BadPattern, ignored, read_rules
+
+    try:
+        return ignored(read_rules(context.read_text(".dockerignore") or ""), folder)
+    except BadPattern:
+        return False
+
+
+def _present(context: BuildContext, folder: str) -> bool:
+    """A folder the context sends to the build (build output a later COPY would merge)."""
+    return context.is_dir(folder) and not _ignored(context, folder)
+
+
+_MVN_VALUE = frozenset({"-s", "--settings", "-gs", "--global-settings", "-P", "--activate-profiles", "-D",
+                        "-T", "--threads", "-t", "--toolchains", "-l", "--log-file", "-f", "--file",
+                        "-pl", "--projects", "-rf", "--resume-from"})
+_MVN_BLOCKING = frozenset({"-f", "--file", "-pl", "--projects", "-rf", "--resume-from", "-o", "--offline",
+                           "-N", "--non-recursive", "-am", "--also-make", "-amd", "--also-make-dependents"})
+_MVN_BUILDS = frozenset({"compile", "test-compile", "test", "package", "verify", "install"})
+_MVN_PHASES = _MVN_BUILDS | {"clean", "validate", "process-resources"}
+
+
+def _maven(words: list[str], context: BuildContext) -> Prefetch | None:
+    split = _options(words[1:], _MVN_VALUE)
+    if split is None:
+        return None
+    options, goals = split
+    if _mentions(options, _MVN_BLOCKING) or not _MVN_BUILDS & set(goals):
+        return None
+    if any(g not in _MVN_PHASES and (":" not in g or g.startswith("dependency:")) for g in goals):
+        return None
+    wrapper = words[0].rsplit("/", 1)[-1] == "mvnw"
+    settings = [options[i + 1] for i, o in enumerate(options[:-1]) if o in ("-s", "--settings")]
+    settings += [o.split("=", 1)[1] for o in options if o.startswith("--settings=")]
+    if any(s.startswith("/") or ".." in s.split("/") for s in settings):
+        return None  # settings from outside the context: leave the build alone
+    files = ["pom.xml", *settings]
+    command = [words[0], *options, "dependency:go-offline"]
+    if not context.known:
+        return Prefetch("maven", tuple(files + ([".mvn/", "mvnw"] if wrapper else [])), command, safe=False)
+    pom = context.read_text("pom.xml")
+    if pom is None or not all(context.exists(s) for s in settings):
+        return None
+    # Modules need their own poms; a system path or a parent's relative path reads other files.
+    if re.search(r"<modules?\b|<systemPath\b|<relativePath>\s*[^<\s]", pom):
+        return None
+    if context.is_dir(".mvn"):
+        files.append(".mvn/")
+    if wrapper:
+        if not context.exists("mvnw"):
+            return None
+        files.append("mvnw")
+    return Prefetch("maven", tuple(files), command, safe=False)
+
+
+_GRADLE_VALUE = frozenset({"-x", "--exclude-task", "-p", "--project-dir", "-b", "--build-file", "-c",
+                           "--settings-file", "-I", "--init-script", "-g", "--gradle-user-home",
+                           "--include-build", "-D", "-P", "--console", "--warning-mode"})
+_GRADLE_BLOCKING = frozenset({"-p", "--project-dir", "-b", "--build-file", "-c", "--settings-file", "-I",
+                              "--init-script", "--include-build", "--offline", "-a", "--no-rebuild"})
+# Build scripts that read other files while Gradle configures the project, or include more projects.
+_GRADLE_READS = re.compile(
+    r"""\b(?:include|includeBuild|includeFlat|file|files|fileTree|File|readText|readLines|load|exec)\s*[\s("']"""
+    r"""|apply\s*\(?\s*from|\bproviders\.|\bproject\.file|\bgit\b"""
+)
+
+
+def _gradle(words: list[str], context: BuildContext) -> Prefetch | None:
+    split = _options(words[1:], _GRADLE_VALUE)
+    if split is None or not context.known:
+        return None  # unknown context: Groovy or Kotlin scripts, one project or many
+    options, tasks = split
+    if _mentions(options, _GRADLE_BLOCKING) or not tasks or "dependencies" in tasks:
+        return None
+    kept = []
+    for i, o in enumerate(options):  # drop excluded tasks: `dependencies` has none of them
+        if o in ("-x", "--exclude-task") or (i and options[i - 1] in ("-x", "--exclude-task")):
+            continue
+        kept.append(o)
+    if "--no-daemon" not in kept:
+        kept.append("--no-daemon")
+    wrapper = words[0].rsplit("/", 1)[-1] == "gradlew"
+    scripts = [f for f in ("build.gradle", "build.gradle.kts") if context.exists(f)]
+    settings = [f for f in ("settings.gradle", "settings.gradle.kts") if context.exists(f)]
+    if len(scripts) != 1 or len(settings) > 1 or context.exists("buildSrc"):
+        return None
+    if any(_GRADLE_READS.search(context.read_text(f) or "include") for f in scripts + settings):
+        return None
+    files = scripts + settings + [f for f in ("gradle.properties",) if context.exists(f)]
+    if context.is_dir("gradle"):
+        files.append("gradle/")
+    if wrapper:
+        if not context.exists("gradlew") or not context.exists("gradle/wrapper/gradle-wrapper.properties"):
+            return None
+        files.append("gradlew")
+    return Prefetch("gradle", tuple(files), [words[0], "dependencies", *kept], safe=False)
+
+
+_COMPOSER_VALUE = frozenset({"-d", "--working-dir"})
+_COMPOSER_AUTOLOAD = frozenset({"-o", "--optimize-autoloader", "-a", "--classmap-authoritative",
+                                "--apcu-autoloader", "--apcu-autoloader-prefix"})
+# Root-package events that run while packages are installed, or before: `--no-scripts` would
+# skip them for good, as the second install has nothing left to install.
+_COMPOSER_EARLY_EVENTS = ("pre-install-cmd", "pre-update-cmd", "pre-package-install", "post-package-install",
+                          "pre-package-update", "post-package-update", "pre-operations-exec",
+                          "pre-pool-create", "pre-dependencies-solving", "post-dependencies-solving")
+
+
+def _composer(words: list[str], context: BuildContext) -> Prefetch | None:
+    split = _options(words[1:], _COMPOSER_VALUE)
+    if split is None:
+        return None
+    options, positional = split
+    if positional != ["install"] or _mentions(options, _COMPOSER_VALUE):
+        return None
+    if "--no-scripts" in options and "--no-autoloader" in options:
+        return None  # already deps-only
+    kept = [o for o in options if o.split("=", 1)[0] not in _COMPOSER_AUTOLOAD]
+    command = [words[0], "install", *kept]
+    command += [f for f in ("--no-scripts", "--no-autoloader") if f not in kept]
+    if not context.known:
+        return Prefetch("composer", ("composer.json", "composer.lock"), command, safe=False)
+    try:
+        manifest = json.loads(context.read_text("composer.json") or "")
+    except ValueError:
+        return None
+    if not isinstance(manifest, dict) or _present(context, "vendor"):
+        return None
+    repositories = manifest.get("repositories") or []
+    if isinstance(repositories, dict):
+        repositories = list(repositories.values())
+    if any(not isinstance(r, dict) or r.get("type") in ("path", "artifact") for r in repositories):
+        return None  # packages from the source tree
+    if any(e in (manifest.get("scripts") or {}) for e in _COMPOSER_EARLY_EVENTS):
+        return None
+    if "merge-plugin" in (manifest.get("extra") or {}):
+        return None  # reads more composer.json files from the source
+    plugins = ((manifest.get("config") or {}).get("allow-plugins"))
+    enabled = plugins is True or (isinstance(plugins, dict) and any(v is not False for v in plugins.values()))
+    files = ("composer.json",) + (("composer.lock",) if context.exists("composer.lock") else ())
+    return Prefetch("composer", files, command, safe=not enabled)
+
+
+_DOTNET_VALUE = frozenset({"-c", "--configuration", "-o", "--output", "-r", "--runtime", "-f", "--framework",
+                           "-v", "--verbosity", "-a", "--arch", "--os", "-s", "--source", "--version-suffix",
+                           "--property", "-p"})
+_DOTNET_RESTORE_FLAGS = frozenset({"-r", "--runtime", "-s", "--source"})
+_PROJECT = re.compile(r"^[\w.\-]+\.(?:cs|fs|vb)proj$")
+# Read by every restore of a project in the context root, when present.
+_DOTNET_SHARED = ("global.json", "NuGet.config", "nuget.config", "NuGet.Config", "Directory.Build.props",
+                  "Directory.Build.targets", "Directory.Packages.props", "packages.lock.json")
+
+
+def _dotnet(words: list[str], context: BuildContext) -> Prefetch | None:
+    if words[1:2] not in (["publish"], ["build"]):
+        return None
+    args = [w for i, w in enumerate(words[2:])  # `--self-contained false`: a value, not a project
+            if not (w in ("true", "false") and i and words[1 + i] in ("--sc", "--self-contained"))]
+    split = _options(args, _DOTNET_VALUE)
+    if split is None:
+        return None
+    options, positional = split
+    if "--no-restore" in options or len(positional) > 1 or (positional and not _PROJECT.match(positional[0])):
+        return None  # a solution, a folder, a project elsewhere: restore needs more
+    carried = []
+    for i, o in enumerate(options):
+        if o.split("=", 1)[0] in _DOTNET_RESTORE_FLAGS:
+            carried += options[i : i + 1 + (o in _DOTNET_RESTORE_FLAGS)]
+    if not context.known:
+        if not positional:
+            return None  # the project file's name is unknown
+        return Prefetch("dotnet", (positional[0],), [words[0], "restore", positional[0], *carried], safe=False)
+    files = _dotnet_inputs(positional[0] if positional else None, context)
+    if files is None:
+        return None
+    return Prefetch("dotnet", files, [words[0], "restore", *positional, *carried], safe=False)
+
+
+def _dotnet_restore(words: list[str], context: BuildContext) -> Install | None:
+    """`dotnet restore [App.csproj]` of the one project in the context root."""
+    split = _options(words[2:], _DOTNET_VALUE)
+    if split is None or len(split[1]) > 1 or (split[1] and not _PROJECT.match(split[1][0])):
+        return None
+    project = split[1][0] if split[1] else None
+    if not context.known:
+        return Install(DOTNET, (project,), confident=False) if project else None
+    files = _dotnet_inputs(project, context)
+    return Install(DOTNET, files, confident=True) if files else None
+
+
+def _dotnet_inputs(named: str | None, context: BuildContext) -> tuple[str, ...] | None:
+    """What a restore of the root project reads, or None when it may read more (other
+    projects, imported build files, files whose presence changes the project)."""
+    projects = [p for p in context.glob("*.??proj") if _PROJECT.match(p)]
+    if named is None and (context.glob("*.sln") or context.glob("*.slnx") or len(projects) != 1):
+        return None
+    project = named or projects[0]
+    if project not in projects:
+        return None
+    if _present(context, "obj") or _present(context, "bin"):
+        return None  # restore output in the context: the later COPY would merge it
+    listed = os.listdir(context.root)
+    shared = [f for f in _DOTNET_SHARED if f in listed]
+    for f in [project, *shared]:
+        if re.search(r"<(?:ProjectReference|Import)\b|\bExists\s*\(", context.read_text(f) or "<Import"):
+            return None
+    return (project, *shared)

@@ -13,6 +13,15 @@ What it does
     Tool installs that read nothing from the context (`npm install -g pnpm`, `pip install
     --upgrade pip`, `corepack enable`) move along with the install.
 
+    Builds that download their own dependencies (`mvn package`, `./gradlew build`,
+    `composer install`, `dotnet publish`) stay as they are; before the `COPY . .` go the
+    manifests and the tool's deps-only step, with the build's own options:
+
+        COPY . .                          COPY pom.xml ./
+        RUN mvn -B package          ->    RUN mvn -B dependency:go-offline
+                                          COPY . .
+                                          RUN mvn -B package
+
 Why
     Docker reuses a layer only while everything before it is unchanged. With `COPY . .`
     first, any edit to any source file invalidates the install layer and every build
@@ -24,7 +33,17 @@ Example
     requirements include), Poetry (`poetry install --no-root`: pyproject.toml, poetry.lock and
     the readme it names), uv (`uv sync --no-install-project`: pyproject.toml, uv.lock),
     Pipenv (`pipenv install`: Pipfile, Pipfile.lock), Go (`go mod download`: go.mod, go.sum),
-    Bundler (`bundle install`: Gemfile, Gemfile.lock).
+    Bundler (`bundle install`: Gemfile, Gemfile.lock), .NET (`dotnet restore App.csproj`:
+    the project file, NuGet.config, global.json, Directory.Build.props/targets,
+    Directory.Packages.props, packages.lock.json).
+    Deps-only steps added before a build: Maven `dependency:go-offline` (pom.xml, .mvn/,
+    mvnw, a `-s` settings file), Gradle `dependencies --no-daemon` (build and settings
+    scripts, gradle.properties, gradle/, gradlew), Composer `install --no-scripts
+    --no-autoloader` (composer.json, composer.lock), .NET `dotnet restore` (as above).
+    Cargo gets none: `cargo fetch` and `cargo build` both fail on a manifest whose targets
+    (src/main.rs, src/lib.rs) are not there yet, and the known workaround, building once
+    against a stub main.rs, leaves stub artifacts whose timestamps can make cargo skip the
+    real build: too fragile to write without a person checking it.
 
 When it is not safe
     The install must read nothing but its manifests. With the build context at hand this is
@@ -38,6 +57,27 @@ When it is not safe
     marked `review`. Only a `COPY . <workdir>` directly followed by the install is rewritten
     (LABEL or EXPOSE may stand between), so the install runs in the same folder, as the same
     user, with the same environment as before.
+
+    Added deps-only steps. Left alone: Maven multi-module projects (`<modules>`: every module's
+    pom would be needed), `<systemPath>` dependencies, a parent pom by relative path, `-f`,
+    `-pl`, `--offline`; Gradle multi-project builds (`include` in settings), buildSrc,
+    composite builds, build scripts that read files while configuring (`file(...)`, `apply
+    from`, `providers`, git), and any Gradle build without its context (Groovy or Kotlin
+    scripts cannot be told apart); Composer path or artifact repositories, the merge plugin,
+    root scripts on package or pre-install events (`--no-scripts` would skip them for good);
+    .NET solutions, project references, imported build files, `Exists(...)` conditions,
+    several project files, `--no-restore`; builds that keep their downloads in a cache mount;
+    a vendor/, obj/ or bin/ folder the context sends (the later COPY would merge it into what
+    the deps step made); stages that already run the tool before the COPY. Safety: Composer
+    is `safe` with the context (the second install finds every package in vendor/, then runs
+    the scripts and dumps the autoloader exactly as the single install did) unless a plugin
+    is enabled (plugins then run in the first install, without the source: `review`). Maven,
+    Gradle and .NET are `review`: `dependency:go-offline` also downloads the dependency
+    plugin and every declared plugin's dependencies into ~/.m2, `gradle dependencies` fills
+    ~/.gradle with more than the build needs, and a `dotnet restore` without the build's
+    configuration or properties may resolve a graph the build then resolves again, so the
+    image holds more cached packages than before. The build command keeps its own implicit
+    restore or download, so nothing is missed when the deps step fetched less.
 """
 
 from __future__ import annotations
@@ -46,7 +86,7 @@ import posixpath
 import re
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.installs import Install, Manager, find_install, installs_tools_only
+from dockopt.optimizer.installs import Install, Manager, Prefetch, find_build, find_install, installs_tools_only
 from dockopt.optimizer.syntax import Instruction, Trivia
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
@@ -64,7 +104,7 @@ def fix(dockerfile, context):
             run = next((i for i in stage.instructions[index + 1 :] if i.keyword not in _PASSIVE), None)
             if dest is None or run is None or run.keyword != "RUN" or run.json or run.heredocs:
                 continue
-            edits = _split(dockerfile, copy, run, dest, context)
+            edits = _split(dockerfile, copy, run, dest, context) or _prefetch(dockerfile, stage, index, run, dest, context)
             if edits:
                 yield from edits
                 break
@@ -144,6 +184,68 @@ def _split(dockerfile, copy: Instruction, run: Instruction, dest: str, context) 
         start = run.start - len(comments)
         edits.append(Edit(start, run.end, "", why, safety))
     return edits
+
+
+def _prefetch(dockerfile, stage, index: int, run: Instruction, dest: str, context) -> list[Edit]:
+    """Before a build that downloads its own dependencies, copy the manifests and run the
+    tool's deps-only step; the build itself stays as it is."""
+    from dockopt.optimizer.shell import commands
+
+    if any(f.startswith("--mount=") and "type=cache" in f for f in run.flags):
+        return []  # the build already keeps its downloads in a cache mount
+    chmods, found, build = [], None, None
+    for cmd in commands(run):
+        if cmd.nested or cmd.assignments or (cmd.op not in (None, "&&")):
+            return []
+        if cmd.words[:2] == ["chmod", "+x"] and len(cmd.words) == 3 and cmd.words[2].lstrip("./") in ("mvnw", "gradlew"):
+            chmods.append(cmd)
+            continue
+        found, build = find_build(cmd.words, context), cmd
+        break
+    if found is None or any(c.words[2].lstrip("./") not in found.files for c in chmods):
+        return []
+    if not all(_PLAIN_WORD.fullmatch(w) for w in found.command):
+        return []  # a quoted word: keep to what can be written back exactly
+    if _ran_before(stage, index, found.command[0]):
+        return []  # the stage already has a dependency step: leave its layout alone
+    source = dockerfile.source
+    nl = dockerfile.newline
+    copy = stage.instructions[index]
+    flags = source[copy.keyword_span()[1] : copy.args_offset()]
+    files = [f for f in found.files if not f.endswith("/")]
+    copies = [
+        f"{copy.keyword_text}{flags}{' '.join(group)} {posixpath.join(dest, folder) if folder else dest}{'/' if folder else ''}{nl}"
+        for folder, group in _by_folder(files)
+    ]
+    copies += [
+        f"{copy.keyword_text}{flags}{folder} {folder if dest == './' else dest + folder}{nl}"
+        for folder in found.files if folder.endswith("/")
+    ]
+    run_flags = source[run.keyword_span()[1] : run.args_offset()]
+    steps = [source[c.start : c.end] for c in chmods] + [" ".join(found.command)]
+    install_text = f"{run.keyword_text}{run_flags}{' && '.join(steps)}{nl}"
+    at = _block_start(dockerfile, copy)
+    names = ", ".join(found.files)
+    why = (f"fetch the {found.tool} dependencies from {names} before copying the source, so a source-only "
+           f"change reuses the download layer")
+    if not context.known:
+        why += " (files implied by the build command; no build context to check)"
+    return [Edit(at, at, "".join(copies) + install_text, why, SAFE if found.safe else REVIEW)]
+
+
+def _ran_before(stage, index: int, program: str) -> bool:
+    """Whether a RUN before the COPY already runs the build tool (a deps step of its own)."""
+    from dockopt.optimizer.shell import commands
+
+    name = program.rsplit("/", 1)[-1]
+    return any(
+        c.name.rsplit("/", 1)[-1] == name
+        for ins in stage.instructions[:index] if ins.keyword == "RUN" and not ins.json
+        for c in commands(ins)
+    )
+
+
+_PLAIN_WORD = re.compile(r"[\w@%+=:,./-]+")
 
 
 # Python project managers that install from a lockfile without the project itself (`poetry
