@@ -331,3 +331,18 @@ def test_transforms_that_read_the_base_image_wait_for_its_rewrite() -> None:
     assert out.startswith("FROM python:3.12-alpine\n")
     assert 'SHELL ["/bin/ash", "-o", "pipefail", "-c"]' in out and "bash" not in out
     assert "adduser -S" in out and "useradd" not in out
+
+
+def test_an_edit_overlapping_the_split_does_not_cost_the_split() -> None:
+    """DO102 rewrites a line DO202's edits touch, so the split waits a round; the rewrites
+    that read the base image (DO206) must wait with it, not add a user to the old image."""
+    from pathlib import Path
+
+    from dockopt.optimizer.context import BuildContext
+    from dockopt.transforms import ALL
+
+    folder = Path(__file__).parent / "fixtures" / "stage-split" / "go-install-alpine"
+    text = (folder / "Dockerfile").read_text()
+    first, rest = text.split("\n", 1)
+    out = optimize(f"{first}\nMAINTAINER me@example.org\n{rest}", ALL, BuildContext(folder)).output
+    assert "gcr.io/distroless/" in out and "adduser" not in out
