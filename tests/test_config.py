@@ -247,3 +247,21 @@ def test_cache_mounts_from_the_configuration_or_the_flag(repo: Path) -> None:
     write(repo / ".dockopt.toml", "cache-mounts = true\n")
     assert dockopt("fix", "Dockerfile", cwd=repo).returncode == 0
     assert path.read_text() == with_mounts
+
+
+def test_base_flavour_slim_keeps_the_rewrites_off_alpine(repo: Path) -> None:
+    from dockopt.optimizer.context import BuildContext
+    from dockopt.transforms import by_id
+
+    text = "FROM python:3.12-slim\nCOPY app.py /app/\nCMD [\"python\", \"/app/app.py\"]\n"
+    path = write(repo / "svc" / "Dockerfile", text)
+    free = optimize(text, [by_id("slim-base")], BuildContext(str(path.parent))).output
+    assert free.startswith("FROM python:3.12-alpine\n"), "nothing in the stage needs glibc"
+    write(repo / ".dockopt.toml", 'base-flavour = "slim"\n')
+    kept = optimize(text, [by_id("slim-base")], BuildContext(str(path.parent)))
+    assert kept.output == text, "already the slim variant: nothing smaller on glibc"
+    assert BuildContext(str(path.parent)).musl_ok is False
+    full = text.replace("3.12-slim", "3.12")
+    swapped = optimize(full, [by_id("slim-base")], BuildContext(str(path.parent)))
+    assert swapped.output.startswith("FROM python:3.12-slim\n")
+    assert "base-flavour" in swapped.changes[0].explanation

@@ -7,13 +7,14 @@ repeating flags in every script, editor and CI job:
     select = ["DO101", "secret-in-env"]  # only these rules (ids or names); default: all
     ignore = ["slim-base"]              # never these
     review = false                      # `review` transforms off unless `--review` is given
-    base-flavour = "slim"               # slim | alpine | distroless
+    base-flavour = "slim"               # slim | alpine | distroless: slim and distroless never pick alpine
     cache-mounts = true                 # whether rewrites may add RUN --mount=type=cache
 
 `select` and `ignore` name transforms and checks alike (`choose_rules` turns them into
 the rules to run); `dockopt fix` skips the checks' ids and `dockopt check` reports both.
 `cache-mounts` switches on the opt-in DO320 cache-mounts (like `--cache-mounts`);
-`base-flavour` is read, checked and passed on in `Config`, but no transform uses it yet.
+`base-flavour = "slim"` or `"distroless"` keeps slim-base and stage-split off Alpine (musl):
+they choose glibc variants only (the build context reads it, `BuildContext.musl_ok`).
 
 Where it is found: walking up from the Dockerfile's folder (the current folder for
 standard input), the first folder with a `.dockopt.toml`, or with a `pyproject.toml` that
@@ -58,7 +59,7 @@ class Config:
     select: tuple[str, ...] | None = None  # None: every rule
     ignore: tuple[str, ...] = ()
     review: bool = True
-    base_flavour: str | None = None  # read and passed on; no transform uses it yet
+    base_flavour: str | None = None  # "slim" and "distroless" keep rewrites off alpine (BuildContext.musl_ok)
     cache_mounts: bool | None = None  # switches on DO320 cache-mounts
     path: str | None = None  # the file it was read from; None: the defaults
 

@@ -22,6 +22,26 @@ class BuildContext:
     def known(self) -> bool:
         return self.root is not None
 
+    @property
+    def base_flavour(self) -> str | None:
+        """The project's preferred base flavour (`base-flavour` in `[tool.dockopt]` or
+        .dockopt.toml, found from the context folder up): "slim" and "distroless" keep
+        images on glibc, never alpine; None when unset, unknown or unreadable."""
+        if "_flavour" not in self.__dict__:
+            from dockopt.optimizer.config import ConfigError, load
+
+            try:
+                self._flavour = load(self.root).base_flavour if self.root is not None else None
+            except ConfigError:
+                self._flavour = None
+        return self._flavour
+
+    @property
+    def musl_ok(self) -> bool:
+        """Whether rewrites may choose an Alpine (musl) image: not when the project prefers
+        slim or distroless images."""
+        return self.base_flavour not in ("slim", "distroless")
+
     def _path(self, rel: str) -> str | None:
         if self.root is None:
             return None

@@ -95,7 +95,9 @@ def fix(dockerfile, context):
         if span is None:
             continue
         needs = stage_needs(stage, context)
-        suggestion = images.slimmer(stage.image, needs.keys() & images.NEEDS, args)
+        suggestion = smallest = images.slimmer(stage.image, needs.keys() & images.NEEDS, args)
+        if smallest is not None and smallest.variant == "alpine" and not context.musl_ok:
+            suggestion = images.slimmer(stage.image, needs.keys() & images.NEEDS | {"glibc"}, args)
         if suggestion is None:
             continue
         size = f"; {suggestion.size.value:g} {suggestion.size.unit}" if suggestion.size else ""
@@ -103,6 +105,8 @@ def fix(dockerfile, context):
         kept = ", ".join(f"{n} (line {line})" for n, line in sorted(needs.items(), key=lambda kv: kv[1]) if n != "shell")
         if kept:
             why += f"; keeps {kept}"
+        if suggestion is not smallest:
+            why += f"; not alpine: the project prefers {context.base_flavour} images (base-flavour)"
         yield Edit(span[0], span[1], suggestion.ref, why)
 
 

@@ -558,7 +558,8 @@ def _plan_node(layout: _Layout, context) -> _Plan | None:
     if not builds and base.variant != "full" and (prod_only or not (pkg or {}).get("devDependencies")):
         return None  # nothing to leave behind: no toolchain, no build, no dev dependencies
     native = runtimes.node_lockfile_native(context)
-    runtime = runtimes.node_runtime(layout.stage.image, layout.args, native is False or base.variant == "alpine")
+    musl_ok = (native is False and context.musl_ok) or base.variant == "alpine"
+    runtime = runtimes.node_runtime(layout.stage.image, layout.args, musl_ok)
     if runtime is None:
         return None
     steps = []
@@ -584,6 +585,8 @@ def _plan_node(layout: _Layout, context) -> _Plan | None:
         notes.append("slim, not alpine: no lockfile shows the dependencies are free of native code")
     elif native and base.variant == "full":
         notes.append("slim, not alpine: the lockfile has packages with native code built for glibc")
+    elif native is False and base.variant == "full" and not context.musl_ok:
+        notes.append(f"slim, not alpine: the project prefers {context.base_flavour} images (base-flavour)")
     comment = ("Runtime: the build output and production dependencies, no build toolchain" if builds
                else "Runtime: the app with production dependencies only, no build toolchain")
     return _Plan(runtime, pairs, comment, what, builder_steps=steps, notes=notes)
