@@ -90,7 +90,7 @@ def fix(dockerfile, context):
     for plan in plans(dockerfile):
         if plan.before is None:
             continue
-        at = _insertion_point(dockerfile, plan.before)
+        at = above_comments(dockerfile, plan.before)
         keyword = plan.before.recased("SHELL")
         line = f'{keyword} ["{plan.shell}", "-o", "pipefail", "-c"]{dockerfile.newline}'
         name = plan.shell.rsplit("/", 1)[-1]
@@ -215,7 +215,7 @@ def _unsafe(ins, shell: str) -> tuple[str, str] | None:
     return None
 
 
-def _insertion_point(dockerfile, ins) -> int:
+def above_comments(dockerfile, ins) -> int:
     """Before `ins` and the comment lines right above it, which describe it."""
     from dockopt.optimizer.syntax import Trivia
 
