@@ -385,12 +385,12 @@ def test_diff_summary_goes_to_stderr_and_the_diff_still_applies(tmp_path: Path) 
     assert _patch_tool(tmp_path, run.stdout, check=True).returncode == 0
 
     err = run.stderr.decode()
-    assert "api/Dockerfile: would fix 1 change(s)\n  line 1: DO202 stage-split (review): " in err
+    assert "api/Dockerfile: would fix 2 change(s)\n  line 1: DO202 stage-split (review): " in err
     assert "DO202 stage-split (review) x1: A toolchain image ships" in err
     assert "node:20-bookworm, about 380 MB compressed -> node:20-alpine, about 45 MB compressed (about 335 MB smaller)" in err
     assert "size source: a case study" in err and "seeds/" not in err
     assert "stages:      1 -> 2" in err
-    assert "[build] COPY package.json pnpm-lock.yaml ./; RUN npm install -g pnpm && pnpm install" in err
+    assert "[build] COPY package.json pnpm-lock.yaml ./; RUN npm install -g pnpm && pnpm install --frozen-lockfile" in err
     assert "totals" not in err, "one file: no totals table"
 
 
@@ -445,7 +445,8 @@ def test_format_json_is_one_document_with_each_file(tmp_path: Path) -> None:
     api, done = files[os.path.join(".", "api", "Dockerfile")], files[os.path.join(".", "done", "Dockerfile")]
     assert (done["changed"], done["changes"], done["impact"]) == (False, [], None)
     assert api["changed"] is True
-    assert [(c["transform"], c["name"], c["safety"], c["line"]) for c in api["changes"]] == [("DO202", "stage-split", "review", 1)]
+    assert [(c["transform"], c["name"], c["safety"]) for c in api["changes"]] == [
+        ("DO202", "stage-split", "review"), ("DO317", "frozen-install", "review")]
     assert api["changes"][0]["explanation"].startswith("split into a build stage")
     base = api["impact"]["base_image"]
     assert (base["before"]["ref"], base["after"]["ref"]) == ("node:20-bookworm", "node:20-alpine")
@@ -453,12 +454,13 @@ def test_format_json_is_one_document_with_each_file(tmp_path: Path) -> None:
     assert base["after"]["size"]["source"].startswith("seeds/003_d5932590af2a0d6c.txt")
     assert api["impact"]["stages"] == {"before": 1, "after": 2}
     assert [c["instruction"] for c in api["impact"]["cached_layers"]["after"]["cached"]] == [
-        "COPY package.json pnpm-lock.yaml ./", "RUN npm install -g pnpm && pnpm install"
+        "COPY package.json pnpm-lock.yaml ./", "RUN npm install -g pnpm && pnpm install --frozen-lockfile"
     ]
     assert _patch_tool(tmp_path, api["diff"].encode(), check=True).returncode == 0
     totals = doc["totals"]
     assert (totals["files"], totals["changed"], totals["failed"]) == (2, 1, 0)
-    assert totals["changes"] == [{"transform": "DO202", "name": "stage-split", "safety": "review", "count": 1}]
+    assert totals["changes"] == [{"transform": "DO202", "name": "stage-split", "safety": "review", "count": 1},
+                                 {"transform": "DO317", "name": "frozen-install", "safety": "review", "count": 1}]
     assert totals["size_saved"]["mb"] == 335
 
 

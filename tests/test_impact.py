@@ -36,7 +36,8 @@ def test_seed_stage_split_reads_as_the_seed_describes() -> None:
     result = optimize((SEED / "Dockerfile").read_text(), ALL, BuildContext(SEED))
     got = impact.assess(result, BuildContext(SEED))
 
-    assert [(c.id, c.name, c.safety, c.count) for c in got.changes] == [("DO202", "stage-split", "review", 1)]
+    assert [(c.id, c.name, c.safety, c.count) for c in got.changes] == [
+        ("DO202", "stage-split", "review", 1), ("DO317", "frozen-install", "review", 1)]
     assert got.changes[0].why == by_id("DO202").why
     assert (got.before.base.ref, got.after.base.ref) == ("node:20-bookworm", "node:20-alpine")
     assert (got.before.base.size, got.after.base.size) == (size_of("node:20-bookworm"), size_of("node:20-alpine"))
@@ -44,7 +45,8 @@ def test_seed_stage_split_reads_as_the_seed_describes() -> None:
     assert (got.before.stages, got.after.stages) == (1, 2)
     install = ["COPY package.json pnpm-lock.yaml ./", "RUN npm install -g pnpm && pnpm install"]
     assert [s.text for s in got.before.cached] == install
-    assert [(s.stage, s.text) for s in got.after.cached] == [("build", t) for t in install]
+    frozen = [install[0], install[1] + " --frozen-lockfile"]  # DO317
+    assert [(s.stage, s.text) for s in got.after.cached] == [("build", t) for t in frozen]
     assert got.after.split and not got.before.split
 
     lines = impact.to_lines(got)
