@@ -43,8 +43,13 @@ When it is not safe
     - a stage built FROM it that does any of this.
     Left alone as well: images whose /bin/sh is not known to be dash with bash beside it
     or BusyBox ash (unknown registries, an ARG base without a known default, scratch,
-    distroless, Windows), stages that have or inherit a SHELL, RUNs with heredocs,
-    ONBUILD, and files using the backtick escape.
+    distroless, Windows), stages that inherit a SHELL, RUNs with heredocs, ONBUILD, and
+    files using the backtick escape.
+
+    A stage that already sets one SHELL running bash, ash or zsh with `-c` gets
+    `-o pipefail` added to it (`SHELL ["/bin/bash", "-c"]` -> `SHELL ["/bin/bash", "-o",
+    "pipefail", "-c"]`) when a piped RUN follows it and nothing after it, in the stage or
+    in the stages built FROM it, is a pipefail hazard; the shell itself does not change.
 """
 
 from __future__ import annotations
@@ -96,6 +101,45 @@ def fix(dockerfile, context):
         name = plan.shell.rsplit("/", 1)[-1]
         why = f"{name} -o pipefail: a failing command before `|` now fails the build"
         yield Edit(at, at, line, why + _inferred_note(dockerfile, plan.stage))
+
+
+    yield from _amend_shells(dockerfile)
+
+
+_AMENDABLE = frozenset({"bash", "ash", "zsh"})
+
+
+def _amend_shells(dockerfile):
+    """`-o pipefail` added to a stage's own SHELL that runs bash, ash or zsh without it."""
+    import re
+
+    from dockopt.optimizer.shell_switch import has_pipe
+
+    if dockerfile.escape == "`":
+        return
+    for stage in dockerfile.stages:
+        shells = [i for i in stage.instructions if i.keyword == "SHELL"]
+        if len(shells) != 1 or not shells[0].json or shells[0].inner_comments:
+            continue
+        shell, argv = shells[0], shells[0].arguments
+        if len(argv) < 2 or argv[0].rsplit("/", 1)[-1] not in _AMENDABLE or argv[-1] != "-c" or "pipefail" in argv:
+            continue
+        after = [i for i in stage.instructions if i.start > shell.start]
+        for child in dockerfile.stages[stage.index + 1 :]:
+            if stage in dockerfile.lineage(child)[1:]:
+                after += [i for i in child.instructions if i.keyword != "SHELL"]
+        if not any(i.keyword == "RUN" and not i.json and _piped(i, has_pipe) for i in after):
+            continue
+        if any(_unsafe(i, "ash") for i in after):  # the shell stays: only pipefail's hazards count
+            continue
+        m = None
+        for m in re.finditer(r'"-c"\s*\]', shell.text):
+            pass
+        if m is None:
+            continue
+        at = shell.start + m.start()
+        yield Edit(at, at, '"-o", "pipefail", ', f"{argv[0].rsplit('/', 1)[-1]} -o pipefail in the stage's own SHELL: "
+                   "a failing command before `|` now fails the build")
 
 
 def _inferred_note(dockerfile, stage) -> str:
