@@ -14,20 +14,9 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from dockopt.optimizer.runs import sh_runs
-from dockopt.optimizer.shell import Command, commands
+from dockopt.optimizer.shell import Command, commands, run_program
 from dockopt.optimizer.syntax import Dockerfile, Instruction, Stage
 
-# Wrappers that run the command after them, with their options that take an argument.
-_WRAPPERS = {
-    "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group"}),
-    "doas": frozenset({"-u", "-C"}),
-    "env": frozenset({"-u", "-C", "--unset", "--chdir", "-S"}),
-    "exec": frozenset({"-a"}),
-    "nohup": frozenset(),
-    "time": frozenset({"-f", "-o"}),
-    "nice": frozenset({"-n"}),
-}
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def runs(dockerfile: Dockerfile) -> Iterator[tuple[Stage, Instruction, list[Command]]]:
@@ -41,19 +30,7 @@ def runs(dockerfile: Dockerfile) -> Iterator[tuple[Stage, Instruction, list[Comm
 def program(cmd: Command) -> tuple[str, int]:
     """The program a command runs (its file name, no folder) and the index of its word,
     looking through `sudo`, `env`, `exec`, `nohup`... ("", -1 when there is none)."""
-    words, i = cmd.words, cmd.assignments
-    while i < len(words):
-        name = words[i].rsplit("/", 1)[-1]
-        takes_argument = _WRAPPERS.get(name)
-        if takes_argument is None:
-            return name, i
-        i += 1
-        while i < len(words) and (words[i].startswith("-") or (name == "env" and _ASSIGNMENT.match(words[i]))):
-            if words[i] == "--":
-                i += 1
-                break
-            i += 2 if words[i] in takes_argument else 1
-    return "", -1
+    return run_program(cmd.words, cmd.assignments)
 
 
 @dataclass(frozen=True)

@@ -159,9 +159,8 @@ def _one_line(ins: Instruction) -> str:
 
 
 def _base(tree: Dockerfile, ref: str) -> BaseImage:
-    from dockopt.transforms.slim_base import global_args
 
-    args = global_args(tree)
+    args = tree.global_args()
     img = images.describe(images._expand(ref, args) or ref, args)  # `FROM ${BASE}` names a whole ref
     size = img.size
     if size is None and (img.family or "").startswith("distroless/") and ":" in ref:

@@ -467,3 +467,36 @@ def _dotnet_inputs(named: str | None, context: BuildContext) -> tuple[str, ...] 
         if re.search(r"<(?:ProjectReference|Import)\b|\bExists\s*\(", context.read_text(f) or "<Import"):
             return None
     return (project, *shared)
+
+
+# Yarn 2+ ("Berry") keeps its cache and installs by rules of its own (`--immutable`, a
+# `.yarn/cache` that Plug'n'Play installs from): the Yarn 1 rewrites must not touch it.
+BERRY_SIGNS = re.compile(
+    r"\byarn(?:pkg)?\s+set\s+version\b|\.yarnrc\.yml|\.yarn/|yarnPath|yarn@(?:berry|stable|canary|[2-9]|\d\d)"
+    r"|YARN_(?:ENABLE_|NODE_LINKER|GLOBAL_FOLDER|NPM_|PNP_|CACHE_MIGRATION|YARN_PATH)"
+    r"|\byarn(?:pkg)?\b[^\n&|;]*\s--immutable\b"  # a flag only Yarn 2+ has
+)
+
+
+def yarn_berry(source: str, context: BuildContext) -> bool:
+    """Whether the Dockerfile's text or the build context shows Yarn 2 or later."""
+    return BERRY_SIGNS.search(source) is not None or _berry_in_context(context)
+
+
+def _berry_in_context(context) -> bool:
+    """A .yarnrc.yml, or a package.json asking corepack for Yarn 2+, near the context root."""
+    if not context.known:
+        return False
+    for folder in ("", "*/", "*/*/"):
+        if any("node_modules" not in p for p in context.glob(folder + ".yarnrc.yml")):
+            return True
+        for path in context.glob(folder + "package.json"):
+            if "node_modules" in path:
+                continue
+            try:
+                manager = json.loads(context.read_text(path) or "{}").get("packageManager", "")
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(manager, str) and re.match(r"yarn@(?:[2-9]|\d\d)", manager):
+                return True
+    return False

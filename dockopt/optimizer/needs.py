@@ -76,16 +76,13 @@ def stage_needs(stage, context=None) -> dict[str, int]:
     return found
 
 
-_WRAPPERS = frozenset({"exec", "env", "nohup", "nice", "time", "tini", "dumb-init", "gosu", "su-exec", "setsid"})
-
-
 def _run_time_needs(ins, context) -> set[str]:
     """What a CMD, ENTRYPOINT or HEALTHCHECK runs needs: bash, a default-image tool (curl,
     wget...), or what a script it runs needs (its `#!` line, the tools it calls); a script
     that cannot be read may need bash."""
     import json
 
-    from dockopt.optimizer.shell import ShellSyntaxError, parse_commands
+    from dockopt.optimizer.shell import ShellSyntaxError, parse_commands, run_program
 
     argv, script = (list(ins.arguments), None) if ins.json else ([], ins.args_text)
     if ins.keyword == "HEALTHCHECK" and script is not None:
@@ -107,8 +104,8 @@ def _run_time_needs(ins, context) -> set[str]:
         except ShellSyntaxError:
             return {"bash", "build-tools"}
     for words in words_list:
-        program = _program(words)
-        base = program.rsplit("/", 1)[-1]
+        base, at = run_program(words)
+        program = words[at] if at >= 0 else ""
         if base == "bash":
             found.add("bash")
         elif base in BUILD_TOOLS:
@@ -116,14 +113,6 @@ def _run_time_needs(ins, context) -> set[str]:
         elif base.endswith(".sh") or (program.startswith(("./", "/")) and "." not in base):
             found |= _script_needs(program, context)
     return found
-
-
-def _program(words: list[str]) -> str:
-    """The program a command line runs, past `exec`, `env VAR=x`, `nohup` and the like."""
-    i = 0
-    while i < len(words) and (words[i].rsplit("/", 1)[-1] in _WRAPPERS or words[i].startswith("-") or "=" in words[i]):
-        i += 1
-    return words[i] if i < len(words) else ""
 
 
 def _script_needs(program: str, context) -> set[str]:

@@ -131,6 +131,41 @@ class Command:
         return None if i is None or i >= len(self.words) else self.words[i + 1 :]
 
 
+# Wrappers that run the command after them, with their options that take an argument.
+_WRAPPERS = {
+    "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group"}),
+    "doas": frozenset({"-u", "-C"}),
+    "env": frozenset({"-u", "-C", "--unset", "--chdir", "-S"}),
+    "exec": frozenset({"-a"}),
+    "nohup": frozenset(),
+    "time": frozenset({"-f", "-o"}),
+    "nice": frozenset({"-n"}),
+    "setsid": frozenset(),
+    "tini": frozenset({"-s", "-p", "-l"}),
+    "dumb-init": frozenset(),
+}
+_ASSIGNMENT_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def run_program(words: list[str], start: int = 0) -> tuple[str, int]:
+    """The program a command line runs (its file name, no folder) and the index of its word,
+    looking from `words[start]` through `sudo`, `env VAR=x`, `exec`, `nohup`, `tini --`...
+    ("", -1 when there is none)."""
+    i = start
+    while i < len(words):
+        name = words[i].rsplit("/", 1)[-1]
+        takes_argument = _WRAPPERS.get(name)
+        if takes_argument is None:
+            return name, i
+        i += 1
+        while i < len(words) and (words[i].startswith("-") or (name == "env" and _ASSIGNMENT_WORD.match(words[i]))):
+            if words[i] == "--":
+                i += 1
+                break
+            i += 2 if words[i] in takes_argument else 1
+    return "", -1
+
+
 def commands(ins: Instruction) -> list[Command]:
     """The simple commands of a shell-form RUN, CMD or ENTRYPOINT, in source order.
 

@@ -76,9 +76,8 @@ def plan_python(layout, context):
     healthcheck_ok = _healthcheck_runs_python(layout)
     others = [i for i in layout.builds if not _is_uv_binary(i)]
     core.check_copies(dataclasses.replace(layout, builds=others), [app])
-    from dockopt.transforms.slim_base import global_args
 
-    runtime = runtimes.python_runtime(layout.stage.image, {**global_args(layout.dockerfile), **layout.args})
+    runtime = runtimes.python_runtime(layout.stage.image, {**layout.dockerfile.global_args(), **layout.args})
     if runtime is None:
         return None
     env_line = _VENV_ENV if not found.uv_sync else \

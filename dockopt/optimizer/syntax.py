@@ -205,6 +205,28 @@ class Dockerfile:
                 return chain
             chain.append(parent)
 
+    def global_args(self) -> dict[str, str]:
+        """Default values of the ARGs declared before the first FROM (what `FROM
+        node:${VERSION}` expands with)."""
+        values: dict[str, str] = {}
+        for ins in self.instructions:
+            if ins.keyword == "FROM":
+                break
+            if ins.keyword == "ARG":
+                for arg in ins.arguments:
+                    name, eq, value = arg.partition("=")
+                    if eq:
+                        values[name] = value.strip("\"'")
+        return values
+
+    def described_start(self, ins: Instruction) -> int:
+        """Where `ins` starts together with the comment lines right above it, which
+        describe it: the place for an instruction inserted before it."""
+        i = next(k for k, n in enumerate(self.nodes) if n is ins)
+        while i > 0 and isinstance(self.nodes[i - 1], Trivia) and self.nodes[i - 1].kind == "comment":
+            i -= 1
+        return self.nodes[i].start
+
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column of a character offset."""
         line = self.source.count("\n", 0, offset) + 1

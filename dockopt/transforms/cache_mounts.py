@@ -68,7 +68,7 @@ def fix(dockerfile, context):
             if user_set or any(i.keyword == "USER" and i.start < ins.start for i in stage.instructions):
                 break
             cmds = commands(ins)
-            tools = [t for t in _MOUNTS if any(_installs(t, c) for c in cmds) and not _moved(t, dockerfile, stage, ins, cmds)]
+            tools = [t for t in _MOUNTS if any(_installs(t, c) for c in cmds) and not _moved(t, dockerfile, stage, ins, cmds, context)]
             if not tools or any(_removes_mount(c, tools) for c in cmds):
                 continue  # `rm -rf /root/.npm` on a mount point fails (EBUSY) and empties the cache
             removals = _removals(tools, cmds, dockerfile.source)
@@ -95,17 +95,17 @@ _MOVERS = {
 }
 
 
-def _moved(tool: str, dockerfile, stage, ins, cmds) -> bool:
+def _moved(tool: str, dockerfile, stage, ins, cmds, context) -> bool:
     """The tool's cache is elsewhere or not the one mounted: a setting moves it (ENV, ARG
     or the RUN), Yarn 2+ keeps its own, or apt would find lists an earlier RUN fetched
     outside the mount (the RUN must run `apt-get update` itself)."""
-    from dockopt.transforms.yarn_cache_clean import _BERRY_SIGNS
+    from dockopt.optimizer.installs import yarn_berry
 
     earlier = [i for s in reversed(dockerfile.lineage(stage)) for i in s.instructions if i.start < ins.end]
     settings = " ".join(i.line for i in earlier if i.keyword in ("ENV", "ARG", "RUN"))
     if _MOVERS[tool].search(settings):
         return True
-    if tool == "yarn" and _BERRY_SIGNS.search(dockerfile.source):
+    if tool == "yarn" and yarn_berry(dockerfile.source, context):
         return True
     if tool == "apt":
         return not any(c.name.rsplit("/", 1)[-1] in ("apt-get", "apt") and "update" in c.words for c in cmds)

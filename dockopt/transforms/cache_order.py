@@ -86,7 +86,7 @@ import posixpath
 import re
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.installs import Install, Manager, Prefetch, find_build, find_install, installs_tools_only
+from dockopt.optimizer.installs import Install, Manager, find_build, find_install, installs_tools_only
 from dockopt.optimizer.syntax import Instruction, Trivia
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
@@ -193,14 +193,14 @@ def _prefetch(dockerfile, stage, index: int, run: Instruction, dest: str, contex
 
     if any(f.startswith("--mount=") and "type=cache" in f for f in run.flags):
         return []  # the build already keeps its downloads in a cache mount
-    chmods, found, build = [], None, None
+    chmods, found = [], None
     for cmd in commands(run):
         if cmd.nested or cmd.assignments or (cmd.op not in (None, "&&")):
             return []
         if cmd.words[:2] == ["chmod", "+x"] and len(cmd.words) == 3 and cmd.words[2].lstrip("./") in ("mvnw", "gradlew"):
             chmods.append(cmd)
             continue
-        found, build = find_build(cmd.words, context), cmd
+        found = find_build(cmd.words, context)
         break
     if found is None or any(c.words[2].lstrip("./") not in found.files for c in chmods):
         return []

@@ -36,7 +36,6 @@ import re
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.transform import SAFE, Transform
-from dockopt.transforms.pipefail import above_comments
 
 
 def fix(dockerfile, context):
@@ -57,7 +56,7 @@ def fix(dockerfile, context):
         if name is None:
             name = declared[image] = _fresh(image, taken)
             taken.add(name)
-            at = above_comments(dockerfile, stage.from_)
+            at = dockerfile.described_start(stage.from_)
             nl = dockerfile.newline
             yield Edit(at, at, f"{stage.from_.recased('FROM')} {image} {stage.from_.recased('AS')} {name}{nl}{nl}", why)
         start = ins.source_offset(ins.line.index(f"--from={image}"))

@@ -48,7 +48,7 @@ _ALREADY = frozenset({"--frozen-lockfile", "--immutable", "--pure-lockfile", "--
 
 def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
-    from dockopt.transforms.yarn_cache_clean import _BERRY_SIGNS, _berry_in_context
+    from dockopt.optimizer.installs import yarn_berry
 
     if not context.known:
         return
@@ -65,7 +65,7 @@ def fix(dockerfile, context):
                     continue  # another subcommand, or named packages
                 if any(w in _ALREADY or w.split("=", 1)[0] in _ALREADY for w in words) or "-g" in words:
                     continue
-                if tool == "yarn" and (_BERRY_SIGNS.search(dockerfile.source) or _berry_in_context(context)):
+                if tool == "yarn" and yarn_berry(dockerfile.source, context):
                     continue
                 lock = next((f for f in locks if context.exists(f)), None)
                 if lock is None or not _held(dockerfile, stage, ins, lock, context):

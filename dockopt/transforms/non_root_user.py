@@ -83,7 +83,6 @@ _BUILD_STEPS = ("RUN", "COPY", "ADD")
 def fix(dockerfile, context):
     from dockopt.optimizer import images
     from dockopt.optimizer.runtimes import APP_UID, APP_USER
-    from dockopt.transforms.slim_base import global_args
 
     if dockerfile.escape == "`" or not dockerfile.stages:
         return
@@ -95,7 +94,7 @@ def fix(dockerfile, context):
     starts = [i for i in stage.instructions if i.keyword in ("CMD", "ENTRYPOINT")]
     if not starts or any(_needs_root(i) for i in everything if i.keyword in ("CMD", "ENTRYPOINT")):
         return
-    img = images.describe(lineage[-1].image, global_args(dockerfile))
+    img = images.describe(lineage[-1].image, dockerfile.global_args())
     if img.windows or img.family is None or img.uid:
         return  # unknown, or already runs as a non-root user (distroless :nonroot)
     if img.family.startswith("distroless/"):
@@ -154,18 +153,18 @@ def _low_port(instructions) -> bool:
 
 
 def _needs_root(ins) -> bool:
+    from dockopt.optimizer.shell import run_program
+
     words = ins.arguments if ins.json else (ins.shell or "").split()
-    words = [w for w in words if not re.fullmatch(r"[A-Za-z_]\w*=.*", w)]
-    if not words:
-        return True
     if len(words) >= 3 and words[0].rsplit("/", 1)[-1] in ("sh", "ash", "dash") and words[1] == "-c":
-        words = [w for w in words[2].split() if not re.fullmatch(r"[A-Za-z_]\w*=.*", w)]  # DO101's ["/bin/sh", "-c", "exec ..."]
-        words = words[1:] if words[:1] == ["exec"] else words
-        if not words or re.search(r"[;&|<>`]|\$\(", ins.arguments[2]):
+        if re.search(r"[;&|<>`]|\$\(", words[2]):
             return True
-    if words[0].rsplit("/", 1)[-1] in ("tini", "dumb-init") and len(words) > 1:
-        words = [w for w in words[1:] if w != "--"] or words
-    return _ROOT_PROGRAMS.fullmatch(words[0]) is not None or _ROOT_WORK.search(" ".join(words)) is not None
+        words = words[2].split()  # DO101's ["/bin/sh", "-c", "exec ..."]
+    words = [w for w in words if not re.fullmatch(r"[A-Za-z_]\w*=.*", w)]
+    name, at = run_program(words)
+    if at < 0 or any(w.rsplit("/", 1)[-1] in ("sudo", "doas") for w in words[:at]):
+        return True
+    return _ROOT_PROGRAMS.fullmatch(name) is not None or _ROOT_WORK.search(" ".join(words[at:])) is not None
 
 
 TRANSFORM = Transform(

@@ -59,7 +59,6 @@ from dataclasses import dataclass
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.transform import BASE_IMAGE_REWRITES, REVIEW, Transform
-from dockopt.transforms.slim_base import global_args
 
 SHELLS = {  # what /bin/sh is -> the shell to run with pipefail
     "dash": ("/bin/bash", "bash"),
@@ -95,7 +94,7 @@ def fix(dockerfile, context):
     for plan in plans(dockerfile):
         if plan.before is None:
             continue
-        at = above_comments(dockerfile, plan.before)
+        at = dockerfile.described_start(plan.before)
         keyword = plan.before.recased("SHELL")
         line = f'{keyword} ["{plan.shell}", "-o", "pipefail", "-c"]{dockerfile.newline}'
         name = plan.shell.rsplit("/", 1)[-1]
@@ -146,7 +145,7 @@ def _inferred_note(dockerfile, stage) -> str:
     from dockopt.optimizer.images import describe
 
     root = dockerfile.lineage(stage)[-1]
-    if describe(root.image, global_args(dockerfile)).inferred:
+    if describe(root.image, dockerfile.global_args()).inferred:
         return f" ({root.image}: its OS inferred from the family's tag convention)"
     return ""
 
@@ -210,7 +209,7 @@ def _base_sh(dockerfile, root) -> str | None:
     """What /bin/sh is in the image a stage lineage starts from, where a source says."""
     from dockopt.optimizer.images import describe
 
-    image = describe(root.image, global_args(dockerfile))
+    image = describe(root.image, dockerfile.global_args())
     if image.sh == "dash" and not image.bash:
         return None
     return image.sh
@@ -257,17 +256,6 @@ def _unsafe(ins, shell: str) -> tuple[str, str] | None:
         if why:
             return "bash", why
     return None
-
-
-def above_comments(dockerfile, ins) -> int:
-    """Before `ins` and the comment lines right above it, which describe it."""
-    from dockopt.optimizer.syntax import Trivia
-
-    nodes = dockerfile.nodes
-    i = next(k for k, n in enumerate(nodes) if n is ins)
-    while i > 0 and isinstance(nodes[i - 1], Trivia) and nodes[i - 1].kind == "comment":
-        i -= 1
-    return nodes[i].start
 
 
 TRANSFORM = Transform(

@@ -32,20 +32,6 @@ from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.transform import REVIEW, Transform
 
 
-def global_args(dockerfile) -> dict[str, str]:
-    """Default values of the ARGs declared before the first FROM."""
-    values: dict[str, str] = {}
-    for ins in dockerfile.instructions:
-        if ins.keyword == "FROM":
-            break
-        if ins.keyword == "ARG":
-            for arg in ins.arguments:
-                name, eq, value = arg.partition("=")
-                if eq:
-                    values[name] = value.strip("\"'")
-    return values
-
-
 def base_span(stage) -> tuple[int, int] | None:
     """Source range of the image reference in a FROM, when it sits on one line as written."""
     ins = stage.from_
@@ -85,7 +71,7 @@ def fix(dockerfile, context):
 
     if dockerfile.escape == "`":
         return
-    args = global_args(dockerfile)
+    args = dockerfile.global_args()
     names = {s.name.lower() for s in dockerfile.stages if s.name}
     used = _referenced(dockerfile)
     for stage in dockerfile.stages:

@@ -41,10 +41,9 @@ When it is not safe
 
 from __future__ import annotations
 
-import json
-import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.installs import yarn_berry
 from dockopt.optimizer.runs import append_point, cache_mounts, descendant_runs, sh_stages, subcommand
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
@@ -52,11 +51,6 @@ _YARN = frozenset({"yarn", "yarnpkg"})
 _VALUED = frozenset(
     "--cache-folder --preferred-cache-folder --modules-folder --mutex --network-timeout --global-folder "
     "--link-folder --registry --cwd --use-yarnrc --otp --network-concurrency --child-concurrency".split()
-)
-_BERRY_SIGNS = re.compile(
-    r"\byarn(?:pkg)?\s+set\s+version\b|\.yarnrc\.yml|\.yarn/|yarnPath|yarn@(?:berry|stable|canary|[2-9]|\d\d)"
-    r"|YARN_(?:ENABLE_|NODE_LINKER|GLOBAL_FOLDER|NPM_|PNP_|CACHE_MIGRATION|YARN_PATH)"
-    r"|\byarn(?:pkg)?\b[^\n&|;]*\s--immutable\b"  # a flag only Yarn 2+ has
 )
 _CACHES = ("/usr/local/share/.cache/yarn", "/root/.cache/yarn")
 _INFO = frozenset({"--version", "-v", "--help", "-h"})
@@ -67,7 +61,7 @@ _READS_CACHE = frozenset({"--offline", "--prefer-offline"})
 def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
 
-    if "yarn" not in dockerfile.source or _BERRY_SIGNS.search(dockerfile.source) or _berry_in_context(context):
+    if "yarn" not in dockerfile.source or yarn_berry(dockerfile.source, context):
         return  # the context is searched only for files that run yarn
     cache_folder_set = "YARN_CACHE_FOLDER" in dockerfile.source
     for stage, runs in sh_stages(dockerfile):
@@ -148,25 +142,6 @@ def _sources_from_context(dockerfile, stage, run, commands) -> bool:
             if ins is run:
                 return True
     return True
-
-
-def _berry_in_context(context) -> bool:
-    """A .yarnrc.yml, or a package.json asking corepack for Yarn 2+, near the context root."""
-    if not context.known:
-        return False
-    for folder in ("", "*/", "*/*/"):
-        if any("node_modules" not in p for p in context.glob(folder + ".yarnrc.yml")):
-            return True
-        for path in context.glob(folder + "package.json"):
-            if "node_modules" in path:
-                continue
-            try:
-                manager = json.loads(context.read_text(path) or "{}").get("packageManager", "")
-            except (ValueError, AttributeError):
-                continue
-            if isinstance(manager, str) and re.match(r"yarn@(?:[2-9]|\d\d)", manager):
-                return True
-    return False
 
 
 def _cache_copied(dockerfile, stage) -> bool:
