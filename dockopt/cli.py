@@ -79,12 +79,7 @@ def fix(
     if color not in ("auto", "always", "never"):
         _fail("--color must be auto, always or never")
     settings = Settings(select, ignore, safe, review, with_checks=False, noun="transform", cache_mounts=cache_mounts)
-    if context is not None and not os.path.isdir(context):
-        _fail(f"--context {context}: not a folder")
-    targets = list(runner.discover(paths or ["."]))
-    if not targets:
-        _fail("no Dockerfiles found")
-    plans = {path: settings.for_target(path) for path in targets}  # a bad configuration stops all, early
+    targets, plans = _targets(paths, context, settings)
     report = _Report(color, diff, output_format == "json")
     write = not (diff or check)
     for path in report.progress(targets):
@@ -133,12 +128,7 @@ def check(
     if severity not in findings.SEVERITIES:
         _fail("--severity must be error, warning, info or style")
     settings = Settings(select, ignore, safe, review, with_checks=True, noun="transform or check", cache_mounts=cache_mounts)
-    if context is not None and not os.path.isdir(context):
-        _fail(f"--context {context}: not a folder")
-    targets = list(runner.discover(paths or ["."]))
-    if not targets:
-        _fail("no Dockerfiles found")
-    plans = {path: settings.for_target(path) for path in targets}
+    targets, plans = _targets(paths, context, settings)
     found, errors, ran = [], [], {}
     for path in targets:
         transforms, checks, safe_only = plans[path]
@@ -169,6 +159,19 @@ def check(
     if errors:
         raise typer.Exit(2)
     raise typer.Exit(1 if any(findings.at_least(f.severity, severity) for f in found) else 0)
+
+
+def _targets(paths, context, settings) -> tuple[list[str], dict]:
+    """The Dockerfiles to process and each one's (transforms, checks, safe_only); a bad
+    `--context`, no Dockerfile or a bad configuration anywhere stops the run before any file."""
+    from dockopt.optimizer import runner
+
+    if context is not None and not os.path.isdir(context):
+        _fail(f"--context {context}: not a folder")
+    targets = list(runner.discover(paths or ["."]))
+    if not targets:
+        _fail("no Dockerfiles found")
+    return targets, {path: settings.for_target(path) for path in targets}
 
 
 class Settings:

@@ -22,6 +22,7 @@ from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.diff import unified_diff
 from dockopt.optimizer.pipeline import optimize
 from dockopt.transforms import ALL
+from helpers import write
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -66,12 +67,6 @@ def run_step(name: str, cwd: Path, **given: str) -> subprocess.CompletedProcess:
     )
     script.unlink()
     return done
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 def test_inputs_are_declared_and_used() -> None:

@@ -27,6 +27,7 @@ from dockopt.bot.git import TRAILER, auth_env
 from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.pipeline import optimize
 from dockopt.transforms import ALL
+from helpers import write
 
 TOKEN = "ghs_SECRETtoken1234567890abcdef"
 BRANCH = "dockopt/optimize"
@@ -148,12 +149,6 @@ def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
 
 def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode("utf-8"))
-    return path
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import importlib
 import json
-import os
 import pkgutil
 import re
 import subprocess
@@ -23,7 +22,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-import dockopt.checks
+import dockopt.checks as checks_package
 from dockopt.checks import ALL as CHECKS
 from dockopt.checks import UnknownCheck, by_id
 from dockopt.optimizer.config import UnknownRule, choose_rules
@@ -31,7 +30,6 @@ from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.findings import (
     SEVERITIES,
     Check,
-    Problem,
     at_least,
     check_text,
     find,
@@ -43,9 +41,10 @@ from dockopt.optimizer.pipeline import optimize
 from dockopt.optimizer.transform import Transform
 from dockopt.transforms import ALL as TRANSFORMS
 from dockopt.transforms import REGISTRY
+from helpers import dockopt, write
 
-SCHEMA = json.loads((Path(dockopt.checks.__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
-MODULES = sorted(m.name for m in pkgutil.iter_modules(dockopt.checks.__path__) if not m.name.startswith("_"))
+SCHEMA = json.loads((Path(checks_package.__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
+MODULES = sorted(m.name for m in pkgutil.iter_modules(checks_package.__path__) if not m.name.startswith("_"))
 SECTIONS = ("What it does", "Why", "Example", "Why there is no fix")
 TRACEBACK = b"Traceback"
 
@@ -537,24 +536,11 @@ def test_sarif_for_stdin_files_outside_the_folder_and_errors(tmp_path: Path) -> 
 # --------------------------------------------------------------------------- the command
 
 
-def dockopt(*args: str, cwd: Path, stdin: bytes = b"", importtime: bool = False) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    flags = ["-X", "importtime"] if importtime else []
-    return subprocess.run([sys.executable, *flags, "-m", "dockopt", *args], cwd=cwd, input=stdin, capture_output=True,
-                          env=env, timeout=120)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A folder that is its own repository root, so no configuration above it applies."""
     (tmp_path / ".git").mkdir()
     return tmp_path
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 @pytest.mark.parametrize(

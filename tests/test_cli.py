@@ -22,29 +22,15 @@ from dockopt import __version__
 from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.pipeline import optimize
 from dockopt.transforms import ALL
+from helpers import dockopt, write
 
 NEEDS_WORK = "FROM python:3.12-slim\nMAINTAINER Jane <jane@example.com>\nCOPY . /app\nCMD python /app/main.py\n"
 SETTLED = optimize(NEEDS_WORK, ALL).output
 TRACEBACK = b"Traceback"
 
 
-def dockopt(*args: str, cwd: Path, stdin: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PYTHONIOENCODING")}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "dockopt", *args],
-        cwd=cwd, input=stdin if stdin is not None else b"", capture_output=True, env=environment, timeout=120,
-    )
-
-
 def expected(text: str, folder: Path, safe_only: bool = False, transforms=ALL) -> str:
     return optimize(text, transforms, BuildContext(folder), safe_only).output
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode("utf-8"))
-    return path
 
 
 def test_precondition_the_sample_needs_work() -> None:

@@ -7,7 +7,6 @@ above the temporary folder (none is expected) cannot leak in.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 from dockopt.optimizer.config import Config, ConfigError, Configs, load, locate, parse_table
 from dockopt.optimizer.pipeline import optimize
 from dockopt.transforms import ALL
+from helpers import dockopt, write
 
 TABLE = '[tool.dockopt]\nignore = ["DO102"]\n'
 
@@ -26,12 +26,6 @@ TABLE = '[tool.dockopt]\nignore = ["DO102"]\n'
 def repo(tmp_path: Path) -> Path:
     (tmp_path / ".git").mkdir()
     return tmp_path
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 # --------------------------------------------------------------------------- finding the file
@@ -156,12 +150,6 @@ def test_toml_is_parsed_only_when_a_file_is_found(repo: Path) -> None:
 # --------------------------------------------------------------------------- the command
 
 SAMPLE = "FROM ubuntu\nMAINTAINER ops@example.com\nCMD python app.py\n"
-
-
-def dockopt(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    return subprocess.run([sys.executable, "-m", "dockopt", *args], cwd=cwd, input=stdin, capture_output=True,
-                          env=env, timeout=120)
 
 
 def expected(**kwargs) -> str:

@@ -10,10 +10,8 @@ nothing to change. A `-safe` case runs with `--safe`.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ import pytest
 from dockopt.optimizer import runner
 from dockopt.optimizer.dockerignore import BadPattern, compile_pattern, ignored, read_rules
 from dockopt.transforms import ALL, by_id
+from helpers import dockopt
 
 DO205 = by_id("DO205")
 FIXTURES = Path(__file__).parent / "fixtures" / "dockerignore"
@@ -263,13 +262,6 @@ def test_not_selected_nothing(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- the command line
-
-
-def dockopt(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    return subprocess.run(
-        [sys.executable, "-m", "dockopt", *args], cwd=cwd, input=stdin, capture_output=True, env=env, timeout=120
-    )
 
 
 def project(tmp_path: Path) -> Path:
