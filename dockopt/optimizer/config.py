@@ -163,28 +163,28 @@ def choose_rules(
     registry order; opt-in transforms run when selected or `switched_on`. The checks are
     imported only when wanted or when a key names no transform, so `dockopt fix` does not
     load them."""
-    from dockopt.transforms import ALL as DEFAULT
     from dockopt.transforms import REGISTRY as TRANSFORMS
-    from dockopt.transforms import without_replaced
+    from dockopt.transforms import choose
 
-    by_key = {k: t for t in TRANSFORMS for k in (t.id, t.name.upper())}
+    transform_keys = {k for t in TRANSFORMS for k in (t.id, t.name.upper())}
     keys = [k.upper() for k in (*(select or ()), *(ignore or ()))]
     checks: Sequence = ()
-    if with_checks or any(k not in by_key for k in keys):
+    if with_checks or any(k not in transform_keys for k in keys):
         from dockopt.checks import ALL as checks
-    by_key.update({k: c for c in checks for k in (c.id, c.name.upper())})
+    check_keys = {k: c for c in checks for k in (c.id, c.name.upper())}
     for key in (*(select or ()), *(ignore or ())):
-        if key.upper() not in by_key:
+        if key.upper() not in transform_keys and key.upper() not in check_keys:
             raise UnknownRule(f"unknown {noun} {key!r}; `dockopt rules` lists them")
-    chosen = {id(by_key[k.upper()]) for k in select} if select else None
-    dropped = {id(by_key[k.upper()]) for k in ignore or ()}
-    default = {id(t) for t in DEFAULT} | {id(by_key[k.upper()]) for k in switched_on}
-
-    def keep(rule, by_default: bool) -> bool:
-        return (by_default if chosen is None else id(rule) in chosen) and id(rule) not in dropped
-
-    transforms = without_replaced([t for t in TRANSFORMS if keep(t, id(t) in default)])
-    return transforms, ([c for c in checks if keep(c, True)] if with_checks else [])
+    # The transforms as `dockopt.transforms.choose` picks them (opt-in and replaced ones
+    # included); a selection naming only checks runs no transform.
+    mine = [k for k in select or () if k.upper() in transform_keys]
+    transforms = [] if select and not mine else choose(
+        mine or None, [k for k in ignore or () if k.upper() in transform_keys], tuple(switched_on))
+    if not with_checks:
+        return transforms, []
+    chosen = {id(check_keys[k.upper()]) for k in select or () if k.upper() in check_keys} if select else None
+    dropped = {id(check_keys[k.upper()]) for k in ignore or () if k.upper() in check_keys}
+    return transforms, [c for c in checks if (chosen is None or id(c) in chosen) and id(c) not in dropped]
 
 
 class Configs:

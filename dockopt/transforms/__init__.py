@@ -94,9 +94,9 @@ def choose(select: list[str] | None = None, ignore: list[str] | None = None, swi
     ones `switched_on`) less `ignore`, less those a chosen transform replaces."""
     chosen = [by_id(k) for k in select] if select else [*ALL, *(by_id(k) for k in switched_on)]
     dropped = {by_id(k).id for k in ignore or []}
-    return without_replaced([t for t in REGISTRY if t in chosen and t.id not in dropped])
+    return _without_replaced([t for t in REGISTRY if t in chosen and t.id not in dropped])
 
 
-def without_replaced(transforms: list[Transform]) -> list[Transform]:
+def _without_replaced(transforms: list[Transform]) -> list[Transform]:
     replaced = {r for t in transforms for r in t.replaces}
     return [t for t in transforms if t.id not in replaced]
