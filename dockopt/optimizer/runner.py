@@ -155,6 +155,15 @@ def _companions(path, result, transforms, context_dir, write, others) -> list[Ou
         Change(TRANSFORM, Edit(start, start, text, why), line, TRANSFORM.safety)
         for start, line, text, why in plan.blocks()
     ]
+    # Verified like a Dockerfile before it is shown or written: every existing line kept
+    # as it was, and the result reads as docker reads an ignore file.
+    try:
+        dockerignore.read_rules(plan.after)
+        kept = plan.after.startswith(plan.before or "")
+    except ValueError:
+        kept = False
+    if not kept:
+        return [Outcome(plan.path, error="1:1: dockopt bug: the proposed .dockerignore failed verification", bug=True)]
     if write:
         try:
             write_atomic(plan.target, plan.after.encode("utf-8"))
