@@ -167,9 +167,26 @@ def test_the_convention_agrees_with_every_listed_tag(family):
 
 
 def test_describe_unknown_images_know_nothing():
-    for ref in ("ghcr.io/acme/node:24", "amd64/node:24", "builder", "$BASE", "node:${UNSET}"):
+    for ref in ("ghcr.io/acme/node:24", "acme/node:24", "amd64/acme:1", "builder", "$BASE", "node:${UNSET}"):
         img = images.describe(ref)
         assert img.family is None and img.libc is None and img.shell is None and not img.in_manifest
+
+
+def test_an_architecture_namespace_is_the_official_image_for_one_architecture():
+    img = images.describe("arm64v8/buildpack-deps:noble-curl")
+    assert (img.family, img.arch, img.distro, img.sh, img.bash) == ("buildpack-deps", "arm64v8", "ubuntu", "dash", True)
+    assert any("Architectures other than amd64" in s for s in img.sources)
+    # its OS facts only: no tag is proposed that the architecture's copy may lack
+    assert not img.in_manifest and img.size is None
+    assert images.slimmer("amd64/node:24") is None
+    assert images.current_tag("arm32v7/node") is None
+    assert images.replacement("amd64/openjdk:17") is None
+
+
+def test_dotnet_runtime_deps_is_built_on_the_os_its_tag_names():
+    alpine = images.describe("mcr.microsoft.com/dotnet/runtime-deps:9.0.19-alpine3.24-amd64")
+    assert (alpine.distro, alpine.sh, alpine.role) == ("alpine", "busybox-ash", "run")
+    assert images.describe("mcr.microsoft.com/dotnet/runtime-deps:8.0-noble-chiseled").shell is False
 
 
 def test_dotnet_sdk_points_at_its_run_images():

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -91,6 +91,7 @@ class Image:
     inferred: str | None = None  # not listed: why its OS is read from the family's tag convention
     deprecated: str | None = None
     replaced_by: tuple[str, ...] = ()
+    arch: str | None = None  # `arm64v8` for arm64v8/debian: one architecture's copy of an official image
     uid: int | None = None  # the user it runs as, where a source says
     role: str | None = None  # "build" or "run" (.NET images)
     run_images: tuple[str, ...] = ()  # where a build image's output runs
@@ -279,6 +280,13 @@ def describe(ref: str, args: Mapping[str, str] | None = None) -> Image:
     family = path.removeprefix("library/")
     if registry == "docker.io" and path.startswith("library/") and family in data()["official"]:
         return _official(ref, family, tag, digest)
+    arch, _, family = path.partition("/")
+    if registry == "docker.io" and arch in data()["architectures"]["namespaces"] and family in data()["official"]:
+        # The same image for one architecture: its OS facts, but not its tag list or size, so
+        # nothing proposes a tag that architecture may lack.
+        img = _official(ref, family, tag, digest)
+        return replace(img, arch=arch, in_manifest=False, size=None,
+                       sources=img.sources + (data()["architectures"]["source"],))
     if registry == "gcr.io" and path.startswith("distroless/"):
         return _distroless(ref, path, tag, digest)
     if registry == "mcr.microsoft.com" and path in data()["dotnet"]["repos"]:
@@ -429,7 +437,7 @@ def current_tag(name: str) -> str | None:
     in the manifests or without `latest` (openjdk).
     """
     img = describe(name)
-    if img.registry != "docker.io" or img.family not in data()["official"]:
+    if img.registry != "docker.io" or img.family not in data()["official"] or img.arch:
         return None
     return data()["official"][img.family]["current"]
 
@@ -438,7 +446,7 @@ def replacement(ref: str, args: Mapping[str, str] | None = None) -> Suggestion |
     """For a deprecated image (openjdk): its successor with the same tag, or version and flavours."""
     img = describe(ref, args)
     dep = data()["official"].get(img.family or "", {}).get("deprecated")
-    if not dep or img.digest or img.registry != "docker.io":
+    if not dep or img.digest or img.registry != "docker.io" or img.arch:
         return None
     name_t, tag_t, _ = _split(ref)
     if not name_t.endswith(img.family):

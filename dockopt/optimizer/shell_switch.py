@@ -184,8 +184,9 @@ def bash_difference(text: str) -> str | None:
         cmds = parse_commands(text)
     except ShellSyntaxError:
         return "the script does not parse as sh"
+    code = _without_literals(text)
     for pattern, what in _BASH_SYNTAX:
-        if pattern.search(text):
+        if pattern.search(code):
             return f"{what} means something else to dash"
     for cmd in cmds:
         name, args = _base(cmd.name), cmd.words[cmd.assignments + 1 :]
@@ -207,6 +208,30 @@ def bash_difference(text: str) -> str | None:
             if "'" not in raw and '"' not in raw and (_BRACE.search(raw) or "[^" in raw):
                 return f"`{raw}`: bash expands braces (and `[^...]`), dash does not"
     return None
+
+
+class _LiteralParser(_Parser):
+    """The shell parser, also recording where each single-quoted string's text lies."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.literals: list[tuple[int, int]] = []
+
+    def single_quote(self) -> None:
+        opening = self.pos
+        super().single_quote()
+        self.literals.append((opening + 1, self.pos - 1))
+
+
+def _without_literals(text: str) -> str:
+    """`text` with the inside of every single-quoted string blanked: the same characters
+    for both shells (`awk 'sub(":$", "")'` holds no `$"`), so no bash syntax to look for."""
+    parser = _LiteralParser(text)
+    parser.script()  # the caller has parsed the text already: it does not raise here
+    chars = list(text)
+    for start, end in parser.literals:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
 
 
 def _unquoted(raw: str) -> str:

@@ -193,8 +193,8 @@ def _layout(dockerfile, stage) -> _Layout:
         if ins.keyword == "ARG":
             global_args.update(_arg_pairs(ins))
     base = images.describe(stage.image, {k: v for k, v in global_args.items() if v is not None})
-    if base.family is None or base.windows:
-        raise _Bail("unknown base image")
+    if base.family is None or base.windows or base.arch:
+        raise _Bail("unknown base image, or one architecture's copy of it")
     instructions = stage.instructions
     keywords = {i.keyword for i in instructions}
     if keywords & {"SHELL", "ONBUILD"} or not keywords & {"CMD", "ENTRYPOINT"}:
