@@ -71,13 +71,17 @@ def split_plain_words(command: str) -> list[str] | None:
     return words
 
 
+_DUPLICATION = re.compile(r"\d*[<>]&(\d+|-)")
+
+
 def _single_command(text: str) -> str | None:
     """`exec` + the command, when the text is one simple command whose words need the shell
     only to expand variables; None otherwise."""
     from dockopt.optimizer.shell import ShellSyntaxError, parse_commands
 
     text = text.strip()
-    if not text or re.search(r"[;&|<>`\n]|\$\(", text):
+    # Redirections stay (`exec cmd 2>&1` redirects, then replaces the shell); `&>` is bash's.
+    if not text or "&>" in text or "<<" in text or re.search(r"[;&|`\n]|\$\(|<\(|>\(", _DUPLICATION.sub(" ", text)):
         return None
     try:
         found = parse_commands(text)
