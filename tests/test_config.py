@@ -109,6 +109,10 @@ def test_every_key(repo: Path) -> None:
         ({"review": "no"}, "review must be true or false"),
         ({"cache-mounts": 1}, "cache-mounts must be true or false"),
         ({"base-flavour": "tiny"}, "base-flavour must be one of slim, alpine, distroless"),
+        ({"images": "debian"}, "images must be a table"),
+        ({"images": {"corp/base:1": "debian:bookworm"}}, 'images: "corp/base:1" must name an image without a tag'),
+        ({"images": {"corp/base": 12}}, 'images: "corp/base" must name an image without a tag'),
+        ({"images": {"corp/base": "corp/other:1"}}, "images: corp/base = 'corp/other:1': not an image whose OS"),
     ],
 )
 def test_invalid_values_name_the_file(table: dict, message: str) -> None:
@@ -253,3 +257,16 @@ def test_base_flavour_slim_keeps_the_rewrites_off_alpine(repo: Path) -> None:
     swapped = optimize(full, [by_id("slim-base")], BuildContext(str(path.parent)))
     assert swapped.output.startswith("FROM python:3.12-slim\n")
     assert "base-flavour" in swapped.changes[0].explanation
+
+
+def test_declared_images_get_the_os_of_the_image_they_are_built_from(repo: Path) -> None:
+    write(repo / "pyproject.toml", '[tool.dockopt.images]\n"registry.example.com/base/*" = "debian:bookworm-slim"\n')
+    assert load(str(repo)).images == (("registry.example.com/base/*", "debian:bookworm-slim"),)
+    text = "FROM registry.example.com/base/python:3.12\nRUN curl -fsSL https://example.com/x.sh | sh\n"
+    write(repo / "Dockerfile", text)
+    shown = dockopt("fix", "--diff", "Dockerfile", cwd=repo)
+    assert shown.returncode == 0, shown.stderr
+    assert b'+SHELL ["/bin/bash", "-o", "pipefail", "-c"]' in shown.stdout, "its /bin/sh is dash, bash beside it"
+    # without the declaration the image is unknown, and nothing reads its OS
+    (repo / "pyproject.toml").unlink()
+    assert b"SHELL" not in dockopt("fix", "--diff", "--select", "DO109", "Dockerfile", cwd=repo).stdout

@@ -183,6 +183,19 @@ def test_an_architecture_namespace_is_the_official_image_for_one_architecture():
     assert images.replacement("amd64/openjdk:17") is None
 
 
+def test_a_declared_image_has_the_os_of_its_public_image_and_nothing_more():
+    assert images.describe("acme/python:3.12").family is None
+    with images.declared((("acme/*", "python:3.12-slim-bookworm"),)):
+        img = images.describe("acme/python:3.12")
+        assert (img.family, img.distro, img.sh, img.declared) == ("python", "debian", "dash", "python:3.12-slim-bookworm")
+        assert img.registry == "docker.io" and img.tag == "3.12" and not img.in_manifest and img.size is None
+        assert any("acme/* is built from" in s for s in img.sources)
+        # no tag or variant is proposed for the project's own image
+        assert images.slimmer("acme/python:3.12") is None and images.current_tag("acme/python") is None
+        assert images.describe("other/python:3.12").family is None
+    assert images.describe("acme/python:3.12").family is None, "only within declared()"
+
+
 def test_dotnet_runtime_deps_is_built_on_the_os_its_tag_names():
     alpine = images.describe("mcr.microsoft.com/dotnet/runtime-deps:9.0.19-alpine3.24-amd64")
     assert (alpine.distro, alpine.sh, alpine.role) == ("alpine", "busybox-ash", "run")

@@ -10,11 +10,19 @@ repeating flags in every script, editor and CI job:
     base-flavour = "slim"               # slim | alpine | distroless: slim and distroless never pick alpine
     cache-mounts = true                 # whether rewrites may add RUN --mount=type=cache
 
+    [tool.dockopt.images]               # your own base images, and the public image each is built from
+    "registry.example.com/base/python" = "python:3.12-slim-bookworm"
+    "registry.example.com/alpine-*" = "alpine:3.22"
+
 `select` and `ignore` name transforms and checks alike (`choose_rules` turns them into
 the rules to run); `dockopt fix` skips the checks' ids and `dockopt check` reports both.
 `cache-mounts` switches on the opt-in DO320 cache-mounts (like `--cache-mounts`);
 `base-flavour = "slim"` or `"distroless"` keeps slim-base and stage-split off Alpine (musl):
 they choose glibc variants only (the build context reads it, `BuildContext.musl_ok`).
+`images` tells what dockopt cannot know about images from a private registry: each name (a
+glob: `*` matches within and across `/`) is built from the public image given, so the
+rewrites that read the OS (its /bin/sh for DO109, its users for DO206, apt or apk) treat it
+like that image; nothing proposes a tag or variant for it (`images.describe`).
 
 Where it is found: walking up from the Dockerfile's folder (the current folder for
 standard input), the first folder with a `.dockopt.toml`, or with a `pyproject.toml` that
@@ -37,7 +45,7 @@ from typing import Sequence
 
 FILES = (".dockopt.toml", "pyproject.toml")
 FLAVOURS = ("slim", "alpine", "distroless")
-KEYS = ("select", "ignore", "review", "base-flavour", "cache-mounts")
+KEYS = ("select", "ignore", "review", "base-flavour", "cache-mounts", "images")
 _HEADER = re.compile(r"""^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*(?:dockopt|"dockopt"|'dockopt')[ \t]*[\].]""", re.M)
 _POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
@@ -62,6 +70,7 @@ class Config:
     base_flavour: str | None = None  # "slim" and "distroless" keep rewrites off alpine (BuildContext.musl_ok)
     cache_mounts: bool | None = None  # switches on DO320 cache-mounts
     path: str | None = None  # the file it was read from; None: the defaults
+    images: tuple[tuple[str, str], ...] = ()  # (name pattern, public image it is built from)
 
     @property
     def switched_on(self) -> tuple[str, ...]:
@@ -138,14 +147,38 @@ def parse_table(path: str, table: dict) -> Config:
     if flavour is not None and flavour not in FLAVOURS:
         raise ConfigError(path, f"{where}base-flavour must be one of {', '.join(FLAVOURS)}, not {flavour!r}")
     review = flag("review")
+    images = _images(path, where, table.get("images"))
     return Config(
         select=ids("select"),
         ignore=ids("ignore") or (),
         review=True if review is None else review,
         base_flavour=flavour,
         cache_mounts=flag("cache-mounts"),
+        images=images,
         path=path,
     )
+
+
+def _images(path: str, where: str, value) -> tuple[tuple[str, str], ...]:
+    """The `images` table: each private image name (or glob) and the public image it is
+    built from, which must be one dockopt knows."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ConfigError(path, f'{where}images must be a table of "name" = "public image"')
+    from dockopt.optimizer.images import describe
+
+    pairs = []
+    for name, base in value.items():
+        if not isinstance(base, str) or not name.strip() or ":" in name.rpartition("/")[2] or "@" in name:
+            raise ConfigError(path, f'{where}images: "{name}" must name an image without a tag, '
+                                    'and map to a public image such as "debian:bookworm-slim"')
+        known = describe(base)
+        if known.family is None or known.declared or known.distro is None and known.variant != "distroless":
+            raise ConfigError(path, f"{where}images: {name} = {base!r}: not an image whose OS dockopt knows "
+                                    "(an official image such as debian:bookworm-slim, alpine:3.22 or node:24-slim)")
+        pairs.append((name.strip(), base))
+    return tuple(pairs)
 
 
 class UnknownRule(ValueError):

@@ -37,6 +37,19 @@ class BuildContext:
         return self._flavour
 
     @property
+    def declared_images(self) -> tuple[tuple[str, str], ...]:
+        """The project's own base images and the public images they are built from
+        (`[tool.dockopt.images]`); empty when unset or unreadable."""
+        if "_images" not in self.__dict__:
+            from dockopt.optimizer.config import ConfigError, load
+
+            try:
+                self._images = load(self.root).images if self.root is not None else ()
+            except ConfigError:
+                self._images = ()
+        return self._images
+
+    @property
     def musl_ok(self) -> bool:
         """Whether rewrites may choose an Alpine (musl) image: not when the project prefers
         slim or distroless images."""

@@ -135,11 +135,19 @@ def find(
 ) -> list[Finding]:
     """The findings for one Dockerfile, in source order. Raises ParseError for invalid
     input, TransformCrashed or CheckCrashed for a dockopt bug."""
+    from dockopt.optimizer import images
+
     tree = source if isinstance(source, Dockerfile) else parse(source)
+    context = context or BuildContext(None)
+    with images.declared(context.declared_images):
+        return _find(tree, transforms, checks, context, safe_only, path)
+
+
+def _find(tree, transforms, checks, context, safe_only, path) -> list[Finding]:
     where = Locator(tree)
     findings: list[Finding] = []
     reported: set[tuple[str, int]] = set()  # (transform id, instruction index)
-    proposed = proposed_edits(tree, transforms, context or BuildContext(None), safe_only)
+    proposed = proposed_edits(tree, transforms, context, safe_only)
     for transform, edits, safety in grouped_changes(proposed, where):
         end = max(e.end for e in edits)
         start = where.snap(edits[0].start, end)

@@ -17,6 +17,10 @@ The transforms ask three things:
   the manifests list and that keeps what the Dockerfile needs (NEEDS).
 - `current_tag(name)`: the version tag behind `latest`.
 
+A project's own images are unknown, unless its configuration says which public image each is
+built from (`[tool.dockopt.images]`): within `declared(...)`, which the pipeline and the
+checks enter, `describe` gives such an image that image's OS facts, marked `declared`.
+
 Tags are read the way docker-library writes them: a version (`24`, `3.12`, `17.0.20_8`),
 then words. OS words (a Debian or Ubuntu suite, `alpine3.20`, `slim`, `windowsservercore`)
 make the variant; every other word (`jdk`, `fpm`, `perl`, `lts`) is a flavour that a swap
@@ -27,8 +31,11 @@ as much as the original: `24-bookworm` gives `24-bookworm-slim`, `24` gives `24-
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
 
@@ -92,11 +99,18 @@ class Image:
     deprecated: str | None = None
     replaced_by: tuple[str, ...] = ()
     arch: str | None = None  # `arm64v8` for arm64v8/debian: one architecture's copy of an official image
+    declared: str | None = None  # the public image the project's configuration says it is built from
     uid: int | None = None  # the user it runs as, where a source says
     role: str | None = None  # "build" or "run" (.NET images)
     run_images: tuple[str, ...] = ()  # where a build image's output runs
     size: Size | None = None
     sources: tuple[str, ...] = ()
+
+    @property
+    def borrowed(self) -> bool:
+        """Whether its facts are another image's (one architecture's copy, or a declared
+        image): they tell its OS, never which tags or variants it has."""
+        return bool(self.arch or self.declared)
 
 
 @dataclass(frozen=True)
@@ -291,7 +305,26 @@ def describe(ref: str, args: Mapping[str, str] | None = None) -> Image:
         return _distroless(ref, path, tag, digest)
     if registry == "mcr.microsoft.com" and path in data()["dotnet"]["repos"]:
         return _dotnet(ref, path, tag, digest)
+    for pattern, base in _DECLARED.get():
+        if fnmatchcase(name, pattern):
+            img = describe(base)
+            return replace(img, ref=ref, registry=registry, tag=tag, digest=digest, arch=None, declared=base,
+                           in_manifest=False, inferred=None, size=None,
+                           sources=img.sources + (f"the project's configuration: {pattern} is built from {base}",))
     return Image(ref, registry, tag=tag, digest=digest)
+
+
+_DECLARED: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("declared_images", default=())
+
+
+@contextmanager
+def declared(pairs: tuple[tuple[str, str], ...]) -> Iterator[None]:
+    """Within it, `describe` knows the project's own images: (name glob, public image)."""
+    token = _DECLARED.set(tuple(pairs))
+    try:
+        yield
+    finally:
+        _DECLARED.reset(token)
 
 
 def _convention(family: str, written: _Tag) -> dict | None:
@@ -395,7 +428,7 @@ def slimmer(ref: str, needs=(), args: Mapping[str, str] | None = None) -> Sugges
     if needs - NEEDS:
         raise ValueError(f"unknown needs: {sorted(needs - NEEDS)}")
     img = describe(ref, args)
-    if img.registry != "docker.io" or not img.in_manifest or img.digest or img.windows:
+    if img.registry != "docker.io" or not img.in_manifest or img.borrowed or img.digest or img.windows:
         return None
     if "windows" in needs or img.variant not in _RANK:
         return None
@@ -437,7 +470,7 @@ def current_tag(name: str) -> str | None:
     in the manifests or without `latest` (openjdk).
     """
     img = describe(name)
-    if img.registry != "docker.io" or img.family not in data()["official"] or img.arch:
+    if img.registry != "docker.io" or img.family not in data()["official"] or img.borrowed:
         return None
     return data()["official"][img.family]["current"]
 
@@ -446,7 +479,7 @@ def replacement(ref: str, args: Mapping[str, str] | None = None) -> Suggestion |
     """For a deprecated image (openjdk): its successor with the same tag, or version and flavours."""
     img = describe(ref, args)
     dep = data()["official"].get(img.family or "", {}).get("deprecated")
-    if not dep or img.digest or img.registry != "docker.io" or img.arch:
+    if not dep or img.digest or img.registry != "docker.io" or img.borrowed:
         return None
     name_t, tag_t, _ = _split(ref)
     if not name_t.endswith(img.family):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from dockopt.optimizer import images
 from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.edits import Edit, apply, compatible
 from dockopt.optimizer.pragmas import Pragmas
@@ -95,11 +96,14 @@ def optimize(
 
 def _propose(tree: Dockerfile, transforms: Sequence[Transform], context: BuildContext, safe_only: bool):
     pragmas = Pragmas(tree)
-    for transform in transforms:
-        try:
-            edits = list(transform.fix(tree, context))
-        except Exception as exc:  # noqa: BLE001 - reported as a bug in that transform
-            raise TransformCrashed(transform, exc) from exc
+    proposed = []
+    with images.declared(context.declared_images):  # the project's own base images
+        for transform in transforms:
+            try:
+                proposed.append((transform, list(transform.fix(tree, context))))
+            except Exception as exc:  # noqa: BLE001 - reported as a bug in that transform
+                raise TransformCrashed(transform, exc) from exc
+    for transform, edits in proposed:
         for edit in edits:
             safety = edit.safety or transform.safety
             if safe_only and safety != SAFE:

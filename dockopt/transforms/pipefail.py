@@ -42,7 +42,8 @@ When it is not safe
       (`$RANDOM`), and BASH_ENV or SHELLOPTS set by ENV or ARG;
     - a stage built FROM it that does any of this.
     Left alone as well: images whose /bin/sh is not known to be dash with bash beside it
-    or BusyBox ash (unknown registries, an ARG base without a known default, scratch,
+    or BusyBox ash (unknown registries, unless the project's `[tool.dockopt.images]` says
+    which public image one is built from; an ARG base without a known default, scratch,
     distroless, Windows), stages that inherit a SHELL, RUNs with heredocs, ONBUILD, and
     files using the backtick escape.
 

@@ -193,8 +193,8 @@ def _layout(dockerfile, stage) -> _Layout:
         if ins.keyword == "ARG":
             global_args.update(_arg_pairs(ins))
     base = images.describe(stage.image, {k: v for k, v in global_args.items() if v is not None})
-    if base.family is None or base.windows or base.arch:
-        raise _Bail("unknown base image, or one architecture's copy of it")
+    if base.family is None or base.windows or base.borrowed:
+        raise _Bail("unknown base image, or one known only by its OS")
     instructions = stage.instructions
     keywords = {i.keyword for i in instructions}
     if keywords & {"SHELL", "ONBUILD"} or not keywords & {"CMD", "ENTRYPOINT"}:
