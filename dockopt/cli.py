@@ -349,28 +349,30 @@ class _Report:
 
             self._print_diff(unified_diff(result.source, result.output, _diff_name(outcome.path)))
         verb = "fixed" if write else "would fix"
-        findings = {}  # one line per transform and explanation, as impact.distinct_changes counts them
-        for change in sorted(result.changes, key=lambda c: c.line):
-            findings.setdefault((change.transform.id, change.explanation), change)
-        print(f"{outcome.path}: {verb} {len(findings)} change(s)", file=sys.stderr)
-        for change in findings.values():
-            t = change.transform
-            print(f"  line {change.line}: {t.id} {t.name} ({change.safety}): {change.explanation}", file=sys.stderr)
+        from dockopt.optimizer.pipeline import changed_lines, distinct_changes, where
+
+        listed, lines = distinct_changes(result), changed_lines(result)
+        print(f"{outcome.path}: {verb} {len(listed)} change(s)", file=sys.stderr)
+        for change in listed:
+            t, at = change.transform, where(lines[change.transform.id, change.explanation])
+            print(f"  {at}: {t.id} {t.name} ({change.safety}): {change.explanation}", file=sys.stderr)
         if assessed is not None:
             from dockopt.optimizer.impact import to_lines
 
             print("\n".join("  " + line for line in to_lines(assessed)), file=sys.stderr)
 
     def _add_json(self, outcome, assessed) -> None:
-        from dockopt.optimizer.impact import distinct_changes, to_dict
+        from dockopt.optimizer.impact import to_dict
+        from dockopt.optimizer.pipeline import changed_lines, distinct_changes
 
         entry: dict = {"path": outcome.path, "changed": outcome.changed}
         if outcome.error:
             entry["error"] = outcome.error
         changes = distinct_changes(outcome.result) if outcome.changed else []
+        lines = changed_lines(outcome.result) if outcome.changed else {}
         entry["changes"] = [
             {"transform": c.transform.id, "name": c.transform.name, "safety": c.safety, "line": c.line,
-             "explanation": c.explanation}
+             "lines": lines[c.transform.id, c.explanation], "explanation": c.explanation}
             for c in changes
         ]
         entry["impact"] = to_dict(assessed) if assessed is not None else None

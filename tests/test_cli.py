@@ -7,6 +7,8 @@ the engine in-process, so these tests are about the command line, not the transf
 
 from __future__ import annotations
 
+import json
+
 import gzip
 import os
 import re
@@ -519,3 +521,14 @@ def test_stdout_is_utf8_whatever_the_locale(args: list[str], tmp_path: Path) -> 
     assert "# caf\u00e9\n".encode("utf-8") in run.stdout
     if "--diff" not in args:
         assert run.stdout == optimize(text, ALL).output.encode("utf-8")
+
+
+def test_the_same_change_to_several_instructions_is_listed_once_with_their_lines(tmp_path: Path) -> None:
+    text = "FROM alpine:3.22\nRUN apk add curl\nRUN echo x\nRUN apk add git\n"
+    write(tmp_path / "Dockerfile", text)
+    run = dockopt("fix", "--check", "--select", "DO311", "Dockerfile", cwd=tmp_path)
+    assert run.returncode == 1
+    assert "  lines 2, 4: DO311 apk-no-cache (safe):" in run.stderr.decode()
+    shown = dockopt("fix", "--check", "--format", "json", "--select", "DO311", "Dockerfile", cwd=tmp_path)
+    [change] = json.loads(shown.stdout)["files"][0]["changes"]
+    assert (change["line"], change["lines"]) == (2, [2, 4])

@@ -12,7 +12,7 @@ import pytest
 
 from dockopt.optimizer import images, impact
 from dockopt.optimizer.context import BuildContext
-from dockopt.optimizer.pipeline import optimize
+from dockopt.optimizer.pipeline import changed_lines, distinct_changes, optimize
 from dockopt.transforms import ALL, by_id
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -73,10 +73,12 @@ def test_cache_order_gains_the_install_layer() -> None:
 def test_counts_are_the_listed_changes_one_per_explanation() -> None:
     text = "FROM alpine\nRUN apk add curl\nRUN apk add git\nRUN apk add curl\n"
     result = optimize(text, [by_id("DO311")], BuildContext(None))
-    listed = impact.distinct_changes(result)
+    listed = distinct_changes(result)
     got = impact.assess(result)
     assert [c.count for c in got.changes] == [len(listed)]
     assert len(listed) >= 1
+    # the same change to three RUNs is listed once, with its three lines
+    assert sorted(line for lines in changed_lines(result).values() for line in lines) == [2, 3, 4]
 
 
 # --------------------------------------------------------------------------- what the cache keeps

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dockopt import __version__
 from dockopt.bot.git import TRAILER
 from dockopt.optimizer.diff import unified_diff
+from dockopt.optimizer.pipeline import changed_lines, distinct_changes, where
 from dockopt.optimizer.pipeline import Change, Result
 from dockopt.optimizer.transform import REVIEW
 
@@ -28,10 +29,12 @@ class FileChange:
     @property
     def changes(self) -> list[Change]:
         """One entry per transform and explanation (an edit may be applied in pieces)."""
-        seen: dict[tuple[str, str], Change] = {}
-        for change in sorted(self.result.changes, key=lambda c: c.line):
-            seen.setdefault((change.transform.id, change.explanation), change)
-        return list(seen.values())
+        return distinct_changes(self.result)
+
+    def lines(self, change: Change) -> str:
+        """Where a listed change was made: `line 3`, or `lines 3, 9` for the same change in
+        several instructions."""
+        return where(changed_lines(self.result)[change.transform.id, change.explanation])
 
     @property
     def diff(self) -> str:
@@ -66,7 +69,7 @@ def body(files: list[FileChange], base: str, skipped: list[tuple[str, str]] = ()
         head += ["", f"### `{f.path}`", ""]
         for c in f.changes:
             t = c.transform
-            head.append(f"- line {c.line}: **{t.id} {t.name}** ({c.safety}): {_text(c.explanation)}")
+            head.append(f"- {f.lines(c)}: **{t.id} {t.name}** ({c.safety}): {_text(c.explanation)}")
             head.append(f"  <br>Why: {_text(t.why)}")
     if skipped:
         head += ["", "### Not rewritten", ""]

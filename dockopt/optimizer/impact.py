@@ -103,20 +103,14 @@ class Impact:
         return a.mb - b.mb
 
 
-def distinct_changes(result: Result) -> list:
-    """The changes as they are listed, one per transform and explanation, by line."""
-    found: dict = {}
-    for change in sorted(result.changes, key=lambda c: c.line):
-        found.setdefault((change.transform.id, change.explanation), change)
-    return list(found.values())
-
-
 def assess(result: Result, context: BuildContext | None = None) -> Impact:
     """The impact of a pipeline result (its source and output must parse, as they do).
 
     `context` only tells which files the installs read (`pip install -r` of a file that
     includes others); nothing else is read from it."""
     counts: dict[tuple[str, str], list] = {}
+    from dockopt.optimizer.pipeline import distinct_changes
+
     for change in distinct_changes(result):
         counts.setdefault((change.transform.id, change.safety), []).append(change)
     changes = tuple(

@@ -113,3 +113,28 @@ def _propose(tree: Dockerfile, transforms: Sequence[Transform], context: BuildCo
             if pragmas.ignores(transform.keys, edit.start, edit.end):
                 continue
             yield transform, edit, safety
+
+
+def distinct_changes(result: Result) -> list:
+    """The changes as they are listed, one per transform and explanation, by line. (One
+    change may edit several instructions: a stage split, a cd turned into WORKDIR and back.)"""
+    found: dict = {}
+    for change in sorted(result.changes, key=lambda c: c.line):
+        found.setdefault((change.transform.id, change.explanation), change)
+    return list(found.values())
+
+
+def changed_lines(result: Result) -> dict[tuple[str, str], list[int]]:
+    """For each transform and explanation, the lines its edits start on: the same change
+    made to several RUNs is listed once, with all their lines."""
+    lines: dict[tuple[str, str], list[int]] = {}
+    for change in sorted(result.changes, key=lambda c: c.line):
+        at = lines.setdefault((change.transform.id, change.explanation), [])
+        if change.line not in at:
+            at.append(change.line)
+    return lines
+
+
+def where(lines: list[int]) -> str:
+    """`line 3`, or `lines 3, 9`."""
+    return f"line {lines[0]}" if len(lines) == 1 else "lines " + ", ".join(map(str, lines))
