@@ -235,6 +235,13 @@ def test_words_are_unquoted_only_when_literal():
     assert c.words == ["A=x y", "echo", "a b", 'c"d', "e f", "$HOME", '"$X"', "*.deb", "*", "~/x", "{a,b}", "$'\\n'"]
 
 
+def test_a_dollar_before_a_closing_quote_is_literal():
+    from dockopt.optimizer.shell import parse_commands
+
+    found = parse_commands('grep " x.tar.gz$" SHASUMS | sha256sum -c - && echo "it$\'s"')
+    assert [c.name for c in found] == ["grep", "sha256sum", "echo"]
+
+
 def test_word_spans_and_find_locate_an_insertion_point():
     source = "FROM debian\nRUN apt-get update && apt-get -q install -y curl\n"
     tree, ins, found = run(source)

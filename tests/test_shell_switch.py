@@ -22,6 +22,9 @@ def test_pipelines(text, parts):
     "dpkg -l | grep -q curl || true", "ls | head -n 1", "yes | apt-get install x",
     "ls | grep -v x | xargs rm", "cat f 2>/dev/null | tar x", "x | sed -n '1p;q'",
     "x | awk '{ print; exit }'", "x | while read l; do break; done",
+    # grep finding nothing before a command that succeeds on empty input, or a grep that
+    # prints even when it fails (`-c`), or reads two files (one may be missing)
+    "grep x f | wc -l", "grep -c x f | grep 0", "grep x f g | grep y", "grep x f | sort | grep y",
 ])
 def test_pipefail_hazards(text):
     assert pipefail_hazard(text)
@@ -30,6 +33,9 @@ def test_pipefail_hazards(text):
 @pytest.mark.parametrize("text", [
     "curl -fsSL u | tar xz", "ls | grep -v x | xargs rm || true", "x | while read l; do y; done",
     "x | sed s/q/r/", "a || b",
+    # a grep finding nothing already failed the pipeline: what follows fails on empty input
+    'grep " node.tar.gz\\$" SHASUMS256.txt | sha256sum -c -', "gpg --list-sigs K | grep A | grep 'B C'",
+    "grep -E 'a|b' f | grep -v y",
 ])
 def test_no_pipefail_hazard(text):
     assert pipefail_hazard(text) is None

@@ -423,6 +423,8 @@ class _Parser:
                 return
             if ch == "\\":
                 self.pos += 2
+            elif ch == "$" and t.startswith(("$'", '$"'), self.pos):
+                self.pos += 1  # a literal `$` inside double quotes: `"...$"`, `"$'"`
             elif ch == "$":
                 self.dollar()
             elif ch == "`":

@@ -149,9 +149,72 @@ def pipefail_hazard(text: str) -> str | None:
             if _NULLED_ERRORS.search(part.text):
                 return "a command before `|` hides its errors (2>/dev/null): its failure would now count"
             routine = next((c for c in part.commands if _base(c.name) in _ROUTINE), None)
-            if routine is not None:
+            if routine is not None and not _failure_shows(part, parts[parts.index(part) + 1 :]):
                 return f"`{_base(routine.name)}` before `|` fails routinely (grep finding nothing): its status would now count"
     return None
+
+
+_CHECKSUMS = frozenset("md5sum sha1sum sha224sum sha256sum sha384sum sha512sum b2sum".split())
+
+
+def _failure_shows(part: Part, rest: list[Part]) -> bool:
+    """Whether a grep that finds nothing already fails the pipeline without pipefail: it
+    prints nothing when it fails, and each command after it fails on empty input and then
+    prints nothing itself (another grep reading its input; `sha256sum -c` finds no checksum
+    line), so the last one fails too. `grep ... | sha256sum -c -` and `gpg ... | grep a |
+    grep b` fail exactly when they did."""
+    files = _grep_files(_alone(part))
+    return files is not None and len(files) <= 1 and bool(rest) and all(_empty_fails(_alone(p)) for p in rest)
+
+
+def _alone(part: Part) -> Command | None:
+    """The part's command when the part is one simple command."""
+    first = part.commands[0] if len(part.commands) == 1 else None
+    return first if first is not None and (first.start, first.end) == (part.start, part.end) else None
+
+
+_PLAIN_GREP = frozenset("grep egrep fgrep".split())
+_GREP_ARGUMENT = frozenset("efmABCdD")  # short options that take the next word
+
+
+def _grep_files(cmd: Command | None) -> list[str] | None:
+    """The files a grep reads (empty: its standard input), when it prints nothing exactly
+    when it fails (no `-c`, `-L`, `-r`, no redirection); None for anything else."""
+    if cmd is None or _base(cmd.name) not in _PLAIN_GREP or _NULLED_ERRORS.search(cmd.raw) or re.search(r"[<>]", cmd.raw):
+        return None
+    operands, explicit, skip = [], False, False
+    for a in cmd.words[cmd.assignments + 1 :]:
+        if skip:
+            skip = False
+        elif a == "--":
+            return None  # operands that look like options: not worth reading
+        elif a.startswith("--"):
+            if not a.startswith(("--fixed", "--extended", "--basic", "--ignore-case", "--word", "--line-regexp",
+                                 "--only-matching", "--quiet", "--silent", "--no-messages", "--regexp=")):
+                return None
+            explicit = explicit or a.startswith("--regexp=")
+        elif a.startswith("-") and a != "-":
+            if set(a[1:]) & set("cLlrR"):
+                return None  # a count, file names, folders: output even when nothing matched
+            explicit = explicit or "e" in a or "f" in a  # `-e PATTERN`, `-ie PATTERN`, `-ePATTERN`
+            skip = a[-1] in _GREP_ARGUMENT
+        else:
+            operands.append(a)
+    return operands if explicit else operands[1:] if operands else None
+
+
+def _empty_fails(cmd: Command | None) -> bool:
+    """Whether `cmd` reads its standard input, fails when it is empty, and then prints nothing."""
+    files = _grep_files(cmd)
+    if files is not None:
+        return files in ([], ["-"])
+    if cmd is None or _NULLED_ERRORS.search(cmd.raw) or re.search(r"[<>]", cmd.raw):
+        return False
+    name, args = _base(cmd.name), cmd.words[cmd.assignments + 1 :]
+    if name in _CHECKSUMS:
+        operands = [a for a in args if not a.startswith("-") or a == "-"]
+        return any(a in ("-c", "--check") for a in args) and operands in ([], ["-"])
+    return False
 
 
 _ECHO_OPTION = re.compile(r"-[neE]+$")
