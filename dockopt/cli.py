@@ -87,7 +87,7 @@ def fix(
         if path == "-":
             text = sys.stdin.buffer.read()
             try:
-                outcome = runner.run_text(runner.decode(text), transforms, BuildContext(context), safe_only, "-")
+                outcome = runner.run_text(runner.decode(text), transforms, BuildContext(context, os.getcwd()), safe_only, "-")
             except runner.ParseError as exc:
                 outcome = runner.Outcome("-", error=str(exc))
             if report.json:
@@ -139,7 +139,7 @@ def check(
             except runner.ParseError as exc:
                 result = findings.FileReport("-", [], str(exc))
             else:
-                result = findings.check_text(text, transforms, checks, BuildContext(context), safe_only, "-")
+                result = findings.check_text(text, transforms, checks, BuildContext(context, os.getcwd()), safe_only, "-")
         else:
             result = findings.check_file(path, transforms, checks, context, safe_only)
         if result.error:

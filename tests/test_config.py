@@ -267,6 +267,13 @@ def test_declared_images_get_the_os_of_the_image_they_are_built_from(repo: Path)
     shown = dockopt("fix", "--diff", "Dockerfile", cwd=repo)
     assert shown.returncode == 0, shown.stderr
     assert b'+SHELL ["/bin/bash", "-o", "pipefail", "-c"]' in shown.stdout, "its /bin/sh is dash, bash beside it"
+    # standard input takes the current folder's configuration, as for the rules that run
+    piped = dockopt("fix", "-", cwd=repo, stdin=text.encode())
+    assert b'SHELL ["/bin/bash", "-o", "pipefail", "-c"]' in piped.stdout, piped.stderr
+    # and a file built with another context folder, its own folder's
+    write(repo / "app" / "main.py", "")
+    moved = dockopt("fix", "--diff", "--context", "app", "Dockerfile", cwd=repo)
+    assert b"+SHELL" in moved.stdout, moved.stderr
     # without the declaration the image is unknown, and nothing reads its OS
     (repo / "pyproject.toml").unlink()
     assert b"SHELL" not in dockopt("fix", "--diff", "--select", "DO109", "Dockerfile", cwd=repo).stdout

@@ -193,6 +193,11 @@ def test_a_declared_image_has_the_os_of_its_public_image_and_nothing_more():
         # no tag or variant is proposed for the project's own image
         assert images.slimmer("acme/python:3.12") is None and images.current_tag("acme/python") is None
         assert images.describe("other/python:3.12").family is None
+        # names are compared as docker reads them
+        assert images.describe("docker.io/acme/python:3.12").declared == "python:3.12-slim-bookworm"
+        assert images.describe("index.docker.io/acme/base").declared == "python:3.12-slim-bookworm"
+    with images.declared((("docker.io/acme/base", "debian:bookworm"),)):
+        assert images.describe("acme/base:1").distro == "debian"
     assert images.describe("acme/python:3.12").family is None, "only within declared()"
 
 

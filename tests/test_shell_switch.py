@@ -44,7 +44,10 @@ def test_no_pipefail_hazard(text):
 @pytest.mark.parametrize("text", [
     'echo -e "a\\nb"', "echo 'a\\nb'", "mkdir -p /a/{b,c}", '[ "$a" == b ]', "[[ -f x ]] && y",
     "source /x", "cmd &> /dev/null", "echo $RANDOM", "cat <<< x", "rm /x/[^l]*", "echo ${X:1}",
-    "printf '\\x41'", "a=(1 2)",
+    "printf '\\x41'", "a=(1 2)", "echo $'a\\tb' | cat", "echo \"$(echo 'x')\" && [[ -n x ]]",
+    # single-quoted text the same shell runs again, or a quote dash reads as a character
+    "eval 'if [[ -f x ]]; then y; fi'", "trap 'rm -rf /tmp/x &> /dev/null' EXIT",
+    "echo \"${x:-'}\" ; [[ -n y ]] ; echo \"'}\"",
 ])
 def test_bash_differences(text):
     assert bash_difference(text)

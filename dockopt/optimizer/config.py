@@ -20,7 +20,8 @@ the rules to run); `dockopt fix` skips the checks' ids and `dockopt check` repor
 `base-flavour = "slim"` or `"distroless"` keeps slim-base and stage-split off Alpine (musl):
 they choose glibc variants only (the build context reads it, `BuildContext.musl_ok`).
 `images` tells what dockopt cannot know about images from a private registry: each name (a
-glob: `*` matches within and across `/`) is built from the public image given, so the
+glob: `*` matches within and across `/`; compared as docker reads names, so `myorg/base`
+is `docker.io/myorg/base`) is built from the public image given, so the
 rewrites that read the OS (its /bin/sh for DO109, its users for DO206, apt or apk) treat it
 like that image; nothing proposes a tag or variant for it (`images.describe`).
 

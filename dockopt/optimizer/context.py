@@ -13,10 +13,28 @@ import os
 
 
 class BuildContext:
-    def __init__(self, root: str | os.PathLike | None):
+    """`root`: the build context folder (None: unknown). `config_dir`: the folder whose
+    configuration applies (the Dockerfile's, the current one for standard input), as for
+    the rules that run; by default the context folder."""
+
+    def __init__(self, root: str | os.PathLike | None, config_dir: str | os.PathLike | None = None):
         self.root = os.path.realpath(root) if root is not None else None
+        self.config_dir = os.fspath(config_dir) if config_dir is not None else self.root
         self._heads: dict[tuple[str, int], bytes | None] = {}
         self._globs: dict[str, list[str]] = {}
+
+    @property
+    def config(self):
+        """The project's configuration (`[tool.dockopt]`, .dockopt.toml), None when there is
+        no folder to look from or it cannot be read (the CLI reports that before any run)."""
+        if "_config" not in self.__dict__:
+            from dockopt.optimizer.config import ConfigError, load
+
+            try:
+                self._config = load(self.config_dir) if self.config_dir is not None else None
+            except ConfigError:
+                self._config = None
+        return self._config
 
     @property
     def known(self) -> bool:
@@ -25,29 +43,15 @@ class BuildContext:
     @property
     def base_flavour(self) -> str | None:
         """The project's preferred base flavour (`base-flavour` in `[tool.dockopt]` or
-        .dockopt.toml, found from the context folder up): "slim" and "distroless" keep
-        images on glibc, never alpine; None when unset, unknown or unreadable."""
-        if "_flavour" not in self.__dict__:
-            from dockopt.optimizer.config import ConfigError, load
-
-            try:
-                self._flavour = load(self.root).base_flavour if self.root is not None else None
-            except ConfigError:
-                self._flavour = None
-        return self._flavour
+        .dockopt.toml): "slim" and "distroless" keep images on glibc, never alpine; None
+        when unset or unreadable."""
+        return self.config.base_flavour if self.config is not None else None
 
     @property
     def declared_images(self) -> tuple[tuple[str, str], ...]:
         """The project's own base images and the public images they are built from
         (`[tool.dockopt.images]`); empty when unset or unreadable."""
-        if "_images" not in self.__dict__:
-            from dockopt.optimizer.config import ConfigError, load
-
-            try:
-                self._images = load(self.root).images if self.root is not None else ()
-            except ConfigError:
-                self._images = ()
-        return self._images
+        return self.config.images if self.config is not None else ()
 
     @property
     def musl_ok(self) -> bool:

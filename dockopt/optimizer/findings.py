@@ -259,7 +259,8 @@ def check_file(path: str, transforms, checks, context_dir: str | None = None, sa
     except ParseError as exc:
         return FileReport(path, [], str(exc))
     root = context_dir if context_dir is not None else os.path.dirname(os.path.abspath(path))
-    return check_text(text, transforms, checks, BuildContext(root), safe_only, path)
+    context = BuildContext(root, os.path.dirname(os.path.abspath(path)))  # the Dockerfile's configuration
+    return check_text(text, transforms, checks, context, safe_only, path)
 
 
 # --------------------------------------------------------------------------- formats

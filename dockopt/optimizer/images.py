@@ -306,7 +306,7 @@ def describe(ref: str, args: Mapping[str, str] | None = None) -> Image:
     if registry == "mcr.microsoft.com" and path in data()["dotnet"]["repos"]:
         return _dotnet(ref, path, tag, digest)
     for pattern, base in _DECLARED.get():
-        if fnmatchcase(name, pattern):
+        if fnmatchcase(f"{registry}/{path}", "/".join(_locate(pattern))):  # myorg/x is docker.io/myorg/x
             img = describe(base)
             return replace(img, ref=ref, registry=registry, tag=tag, digest=digest, arch=None, declared=base,
                            in_manifest=False, inferred=None, size=None,

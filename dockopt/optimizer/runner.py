@@ -127,7 +127,8 @@ def run_file(
     except ParseError as exc:
         return Outcome(path, error=str(exc))
     root = context_dir if context_dir is not None else os.path.dirname(os.path.abspath(path))
-    outcome = run_text(text, transforms, BuildContext(root), safe_only, path)
+    context = BuildContext(root, os.path.dirname(os.path.abspath(path)))  # the Dockerfile's configuration
+    outcome = run_text(text, transforms, context, safe_only, path)
     if write and outcome.changed:
         try:
             write_atomic(path, outcome.result.output.encode("utf-8"))

@@ -67,6 +67,53 @@ def descendant_runs(dockerfile, stage):
             yield from (i for i in other.instructions if i.keyword == "RUN" and not i.json)
 
 
+def image_used(dockerfile, stage) -> bool:
+    """Whether the stage's image is used as a whole, its config (WorkingDir) and its files:
+    the last stage, a stage a later FROM builds on, or one nothing copies from (built on its
+    own with `--target`). A stage other stages only copy from is a builder."""
+    later = dockerfile.stages[stage.index + 1 :]
+    if not later or any(stage in dockerfile.lineage(s)[1:] for s in later):
+        return True
+    names = {str(stage.index)} | ({stage.name.lower()} if stage.name else set())
+    for ins in (i for s in later for i in s.instructions):
+        sources = [ins.flag("from")] + [
+            field.partition("=")[2] for flag in ins.flags if flag.startswith("--mount=")
+            for field in flag.split(",") if field.strip().lower().startswith("from=")]
+        if any(src and src.lower() in names for src in sources):
+            return False
+    return True
+
+
+def cache_cleanup_points(dockerfile, kind, skip):
+    """Where a package manager's cache cleanup goes (DO314 yarn, DO318 npm): each shell-form
+    RUN in which `kind(cmd)` finds an "install" with no "clean" after it, and no later RUN of
+    the stage or of a stage built on it reads the cache (an `--offline` or
+    `--prefer-offline` install, a `cache` subcommand other than clean), unless
+    `skip(stage, ins, cmds)`. Yields (stage, RUN, the last install, (offset, separator))."""
+    from dockopt.optimizer.shell import commands
+
+    def reads_cache(cmd) -> bool:
+        k = kind(cmd)
+        return k is not None and ((k == "other" and "cache" in cmd.words) or bool(_OFFLINE & set(cmd.words)))
+
+    for stage, runs in sh_stages(dockerfile):
+        every = [i for i in stage.instructions if i.keyword == "RUN" and not i.json]
+        found = [commands(i) for i in every]
+        later = [commands(i) for i in descendant_runs(dockerfile, stage)] if runs else []
+        for n, (ins, cmds) in enumerate(zip(every[: len(runs)], found)):
+            installs = [c for c in cmds if kind(c) == "install" and "substitution" not in c.context]
+            if not installs or any(kind(c) == "clean" and c.start > installs[-1].start for c in cmds):
+                continue
+            if skip(stage, ins, cmds) or any(reads_cache(c) for cs in found[n + 1 :] + later for c in cs):
+                continue
+            point = append_point(dockerfile, ins, cmds)
+            if point is not None:
+                yield stage, ins, installs[-1], point
+
+
+_OFFLINE = frozenset({"--offline", "--prefer-offline"})
+
+
 def mount_targets(ins, kind: str | None = None) -> list[str]:
     """The targets of the RUN's `--mount` flags, only those of type `kind` when given."""
     targets = []

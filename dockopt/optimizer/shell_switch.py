@@ -247,7 +247,9 @@ def bash_difference(text: str) -> str | None:
         cmds = parse_commands(text)
     except ShellSyntaxError:
         return "the script does not parse as sh"
-    code = _without_literals(text)
+    rerun = any(_base(c.name) in ("eval", "trap") or c.words[c.assignments:][:2] in (["command", "eval"], ["builtin", "eval"])
+                for c in cmds)  # their quoted strings are run again by the same shell
+    code = text if rerun else _without_literals(text)
     for pattern, what in _BASH_SYNTAX:
         if pattern.search(code):
             return f"{what} means something else to dash"
@@ -274,16 +276,27 @@ def bash_difference(text: str) -> str | None:
 
 
 class _LiteralParser(_Parser):
-    """The shell parser, also recording where each single-quoted string's text lies."""
+    """The shell parser, also recording where each single-quoted string's text lies: only
+    those outside double quotes, where every shell reads `'` the same way (within
+    `"${x:-'}"` dash takes it as a character, the parser as a quote)."""
 
     def __init__(self, text: str):
         super().__init__(text)
         self.literals: list[tuple[int, int]] = []
+        self.depth = 0  # double quotes open around the parser's position
+
+    def double_quote(self) -> None:
+        self.depth += 1
+        try:
+            super().double_quote()
+        finally:
+            self.depth -= 1
 
     def single_quote(self) -> None:
         opening = self.pos
         super().single_quote()
-        self.literals.append((opening + 1, self.pos - 1))
+        if self.depth == 0:
+            self.literals.append((opening + 1, self.pos - 1))
 
 
 def _without_literals(text: str) -> str:

@@ -174,7 +174,8 @@ def _keeps_debs(dockerfile, stage) -> bool:
     if any("docker-clean" in i.text for s in lineage for i in s.instructions):
         return True
     image = describe(lineage[-1].image)
-    return not (image.in_manifest and image.distro in ("debian", "ubuntu"))
+    official = image.in_manifest or image.arch is not None  # one architecture's copy is the same image
+    return not (official and image.distro in ("debian", "ubuntu"))
 
 
 def fix(dockerfile, context):

@@ -15,7 +15,8 @@ What it does
     cache clean --force` and `yarn cache clean` go under mounts on /root/.npm and
     /usr/local/share/.cache/yarn. A file without a `# syntax=` directive gets
     `# syntax=docker/dockerfile:1`, the frontend that documents these mounts. It replaces
-    the rewrites that delete the same caches (DO302, DO312, DO314), which do not run with it.
+    the rewrites that delete the same caches (DO302, DO312, DO314, DO318), which do not run
+    with it.
 
 Why
     A cache mount lives on the build machine, outside every layer: the image stays as
@@ -187,5 +188,5 @@ TRANSFORM = Transform(
     fix=fix,
     doc=__doc__,
     opt_in=True,
-    replaces=("DO302", "DO312", "DO314"),
+    replaces=("DO302", "DO312", "DO314", "DO318"),
 )

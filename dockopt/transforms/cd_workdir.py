@@ -80,6 +80,7 @@ def _stage(dockerfile, stage, pragmas, why=None):
     """The edits for one stage; `why`, when given, collects (RUN, reason) for each RUN with a
     `cd` that is left alone."""
     from dockopt.optimizer.cwd import after_workdir, clean, depends_on_cwd, mount_targets, sh_shell, stage_start
+    from dockopt.optimizer.runs import image_used
 
     sh = True
     for parent in reversed(dockerfile.lineage(stage)[1:]):
@@ -91,7 +92,7 @@ def _stage(dockerfile, stage, pragmas, why=None):
             sh = sh_shell(ins)
         plans.append(_plan(ins, sh) if ins.keyword == "RUN" else _Plan(
             "abs" if ins.keyword == "WORKDIR" and not depends_on_cwd(ins) else "dep" if depends_on_cwd(ins) else ""))
-    config_used = _config_used(dockerfile, stage)
+    config_used = image_used(dockerfile, stage)
 
     def needs_restore(after: int) -> bool:
         """Whether the directory must be set back after instruction `after`: an instruction
@@ -188,22 +189,6 @@ def _plan(ins, sh) -> _Plan:
     if any(not m.startswith("/") for m in mount_targets(ins) if m):
         return _Plan("dep", None, "relative --mount target")
     return _Plan("run" if lc.target.startswith("/") else "dep", lc)
-
-
-def _config_used(dockerfile, stage) -> bool:
-    """Whether the stage's image config (its WorkingDir) is used: the last stage, a stage a
-    later FROM builds on, or one nothing copies from (built on its own with `--target`)."""
-    later = dockerfile.stages[stage.index + 1 :]
-    if not later or any(stage in dockerfile.lineage(s)[1:] for s in later):
-        return True
-    names = {str(stage.index)} | ({stage.name.lower()} if stage.name else set())
-    for ins in (i for s in later for i in s.instructions):
-        sources = [ins.flag("from")] + [
-            field.partition("=")[2] for flag in ins.flags if flag.startswith("--mount=")
-            for field in flag.split(",") if field.strip().lower().startswith("from=")]
-        if any(src and src.lower() in names for src in sources):
-            return False
-    return True
 
 
 def _indent(ins) -> str:

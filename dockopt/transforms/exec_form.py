@@ -22,7 +22,8 @@ When it is not safe
     command whose words use variables is kept under the stage's shell (`/bin/sh -c`, or a
     POSIX SHELL's own command line), which is exactly what the shell form stored, plus
     `exec`. Anything else the shell would interpret (pipes, `&&`, `;`, redirections,
-    substitutions, a leading `VAR=` assignment, a shell builtin) is left alone, as are
+    substitutions, a leading `VAR=` assignment, a shell builtin, `echo` with options or
+    backslashes, which dash's builtin reads otherwise than /bin/echo) is left alone, as are
     stages under a non-POSIX SHELL (PowerShell, cmd) and Windows images.
     A CMD is `safe` when its stage has no ENTRYPOINT. With an ENTRYPOINT the entrypoint's
     arguments change from `/bin/sh -c "..."` to the words themselves, and an ENTRYPOINT in
@@ -66,9 +67,18 @@ def split_plain_words(command: str) -> list[str] | None:
         words = words[2:]
     elif words[:1] == ["exec"] and len(words) > 1 and not words[1].startswith("-"):
         words = words[1:]
-    if not words or "=" in words[0] or words[0] in _BUILTINS:
+    if not words or "=" in words[0] or words[0] in _BUILTINS or _builtin_differs(words[0], words[1:]):
         return None
     return words
+
+
+def _builtin_differs(name: str, args: list[str]) -> bool:
+    """Whether the shell's builtin `name` would print other than the program exec runs:
+    dash's `echo` reads backslash escapes and no option but -n, coreutils' echo the
+    reverse; `pwd` prints the path as cd went, /bin/pwd with links resolved."""
+    if name == "pwd":
+        return True
+    return name == "echo" and any("\\" in a or a.startswith("-") for a in args)
 
 
 _DUPLICATION = re.compile(r"\d*[<>]&(\d+|-)")
@@ -90,6 +100,8 @@ def _single_command(text: str) -> str | None:
     if len(found) != 1 or found[0].context or found[0].assignments:
         return None
     name = found[0].name
+    if name in ("echo", "pwd"):
+        return None  # what a variable holds could make dash's builtin and the program differ
     if name == "exec":
         return text if len(found[0].words) > 1 and not found[0].words[1].startswith("-") else None
     if not name or name in _BUILTINS or "=" in name:
@@ -127,7 +139,8 @@ def fix(dockerfile, context):
                     else:
                         why = ("exec form of what the shell form ran, with `exec`: the program, not the shell, is "
                                "PID 1 and receives SIGTERM; its variables still expand")
-                    yield Edit(start, end, text, why)
+                    # a CMD is the ENTRYPOINT's arguments: they now start with `exec`
+                    yield Edit(start, end, text, why, REVIEW if ins.keyword == "CMD" and has_entrypoint else None)
                 continue
             if ins.keyword == "ENTRYPOINT":
                 if has_cmd:

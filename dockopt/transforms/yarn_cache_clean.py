@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.installs import yarn_berry
-from dockopt.optimizer.runs import append_point, cache_mounts, descendant_runs, sh_stages, subcommand
+from dockopt.optimizer.runs import cache_cleanup_points, cache_mounts, subcommand
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
 _YARN = frozenset({"yarn", "yarnpkg"})
@@ -55,7 +55,6 @@ _VALUED = frozenset(
 _CACHES = ("/usr/local/share/.cache/yarn", "/root/.cache/yarn")
 _INFO = frozenset({"--version", "-v", "--help", "-h"})
 _FETCHERS = frozenset({"git", "go", "curl", "wget", "svn", "hg"})
-_READS_CACHE = frozenset({"--offline", "--prefer-offline"})
 
 
 def fix(dockerfile, context):
@@ -64,34 +63,15 @@ def fix(dockerfile, context):
     if "yarn" not in dockerfile.source or yarn_berry(dockerfile.source, context):
         return  # the context is searched only for files that run yarn
     cache_folder_set = "YARN_CACHE_FOLDER" in dockerfile.source
-    for stage, runs in sh_stages(dockerfile):
-        if not runs or _cache_copied(dockerfile, stage):
-            continue
-        every = [i for i in stage.instructions if i.keyword == "RUN" and not i.json]
-        found = [commands(i) for i in every]
-        later = [commands(i) for i in descendant_runs(dockerfile, stage)]
-        for n, (ins, cmds) in enumerate(zip(every[: len(runs)], found)):
-            if _cache_managed(ins, cmds, cache_folder_set):
-                continue
-            install = clean = None
-            for cmd in cmds:
-                kind = _kind(cmd)
-                if kind == "install" and "substitution" not in cmd.context:
-                    install = cmd
-                elif kind == "clean":
-                    clean = cmd
-            if install is None or (clean is not None and clean.start > install.start):
-                continue
-            if any(_reads_cache(c) for cs in found[n + 1 :] + later for c in cs):
-                continue
-            point = append_point(dockerfile, ins, cmds)
-            if point is None:
-                continue
-            at, separator = point
-            command = install.name.rsplit("/", 1)[-1] + " cache clean"
-            why = f"{command} in the same RUN: the packages are not kept twice"
-            checked = context.known and _sources_from_context(dockerfile, stage, ins, commands)
-            yield Edit(at, at, separator + command, why, SAFE if checked else REVIEW)
+
+    def skip(stage, ins, cmds) -> bool:
+        return _cache_copied(dockerfile, stage) or _cache_managed(ins, cmds, cache_folder_set)
+
+    for stage, ins, install, (at, separator) in cache_cleanup_points(dockerfile, _kind, skip):
+        command = install.name.rsplit("/", 1)[-1] + " cache clean"
+        why = f"{command} in the same RUN: the packages are not kept twice"
+        checked = context.known and _sources_from_context(dockerfile, stage, ins, commands)
+        yield Edit(at, at, separator + command, why, SAFE if checked else REVIEW)
 
 
 def _kind(cmd) -> str | None:
@@ -121,12 +101,6 @@ def _cache_managed(ins, cmds, cache_folder_set: bool) -> bool:
         if any(path.startswith(target + "/") for path in _CACHES):
             return True
     return False
-
-
-def _reads_cache(cmd) -> bool:
-    """A yarn command that uses what the cache holds: `--offline`, `yarn cache list`..."""
-    kind = _kind(cmd)
-    return kind is not None and ((kind == "other" and "cache" in cmd.words) or bool(_READS_CACHE & set(cmd.words)))
 
 
 def _sources_from_context(dockerfile, stage, run, commands) -> bool:
