@@ -145,6 +145,8 @@ def check(
         if result.error:
             errors.append((path, result.error))
             print(f"{path}:{result.error}", file=sys.stderr)
+        elif result.skipped:
+            print(f"{path}:{result.skipped}", file=sys.stderr)
         found.extend(result.findings)
         if output_format == "text":
             _write(findings.to_text(result.findings))
@@ -335,6 +337,8 @@ class _Report:
             self.failed += 1
             print(f"{outcome.path}:{outcome.error}", file=sys.stderr)
             return
+        if outcome.skipped and not self.json:
+            print(f"{outcome.path}:{outcome.skipped}", file=sys.stderr)
         if not outcome.changed:
             return
         if companion:
@@ -368,6 +372,8 @@ class _Report:
         entry: dict = {"path": outcome.path, "changed": outcome.changed}
         if outcome.error:
             entry["error"] = outcome.error
+        if outcome.skipped:
+            entry["skipped"] = outcome.skipped
         changes = distinct_changes(outcome.result) if outcome.changed else []
         lines = changed_lines(outcome.result) if outcome.changed else {}
         entry["changes"] = [

@@ -532,3 +532,19 @@ def test_the_same_change_to_several_instructions_is_listed_once_with_their_lines
     shown = dockopt("fix", "--check", "--format", "json", "--select", "DO311", "Dockerfile", cwd=tmp_path)
     [change] = json.loads(shown.stdout)["files"][0]["changes"]
     assert (change["line"], change["lines"]) == (2, [2, 4])
+
+
+def test_a_template_is_passed_by_with_a_notice_and_a_typo_is_still_an_error(tmp_path: Path) -> None:
+    template = "FROM debian:bookworm\n{{ .Steps }}\nRUN apt-get update\n"
+    write(tmp_path / "Dockerfile.template", template)
+    for args in (["fix"], ["fix", "--check"], ["fix", "--diff"], ["check"]):
+        run = dockopt(*args, "Dockerfile.template", cwd=tmp_path)
+        assert run.returncode == 0 and run.stdout == b"", (args, run.stderr)
+        assert b"Dockerfile.template:2:1: unknown instruction: {{; a template or an excerpt" in run.stderr
+    assert (tmp_path / "Dockerfile.template").read_text() == template
+    piped = dockopt("fix", "-", cwd=tmp_path, stdin=b"FROM a\n...\n")
+    assert (piped.returncode, piped.stdout) == (0, b"FROM a\n...\n")
+    shown = json.loads(dockopt("fix", "--format", "json", "Dockerfile.template", cwd=tmp_path).stdout)
+    assert shown["files"][0]["skipped"].startswith("2:1: unknown instruction: {{")
+    typo = dockopt("fix", "-", cwd=tmp_path, stdin=b"FROM a\nRUNN x\n")
+    assert typo.returncode == 2 and b"-:2:1: unknown instruction: RUNN" in typo.stderr

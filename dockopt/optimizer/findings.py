@@ -230,6 +230,7 @@ class FileReport:
     path: str  # as the user named it, or "-"
     findings: list[Finding]
     error: str | None = None  # "line:col: message"
+    skipped: str | None = None  # "line:col: message": a template or excerpt, not checked
 
 
 def check_text(
@@ -240,6 +241,10 @@ def check_text(
     try:
         return FileReport(path, find(text, transforms, checks, context, safe_only, path))
     except ParseError as exc:
+        if exc.template:
+            from dockopt.optimizer.runner import TEMPLATE
+
+            return FileReport(path, [], skipped=f"{exc}; {TEMPLATE}")
         return FileReport(path, [], str(exc))
     except (TransformCrashed, CheckCrashed) as exc:
         return FileReport(path, [], f"1:1: internal error ({exc}); this is a dockopt bug, please report it")

@@ -24,6 +24,11 @@ from dockopt.optimizer.syntax import ParseError
 from dockopt.optimizer.transform import Transform
 from dockopt.optimizer.verify import VerificationError
 
+# A file with a line no instruction can start (`{{ .Var }}`, `...`) is a template or an
+# excerpt: it is named Dockerfile.template or quoted in docs, and a hook or CI job that
+# runs over every Dockerfile* must pass it by, not fail on it. A typo (`RUNN`) stays an error.
+TEMPLATE = "a template or an excerpt, not a Dockerfile docker builds: left as it is"
+
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
 
 
@@ -32,6 +37,7 @@ class Outcome:
     path: str  # as the user named it, or "-" for standard input
     result: Result | None = None
     error: str | None = None  # "line:col: message"
+    skipped: str | None = None  # "line:col: message": a template or excerpt, left as it is
     bug: bool = False
     companions: list[Outcome] = field(default_factory=list)  # other files changed with it
 
@@ -99,6 +105,8 @@ def run_text(
     try:
         return Outcome(path, optimize(text, transforms, context, safe_only))
     except ParseError as exc:
+        if exc.template:
+            return Outcome(path, Result(text, text), skipped=f"{exc}; {TEMPLATE}")
         return Outcome(path, error=str(exc))
     except (VerificationError, TransformCrashed) as exc:
         names = ", ".join(getattr(exc, "transforms", [])) or getattr(getattr(exc, "transform", None), "id", "")
@@ -134,7 +142,7 @@ def run_file(
             write_atomic(path, outcome.result.output.encode("utf-8"))
         except OSError as exc:
             return Outcome(path, error=f"1:1: cannot write: {exc.strerror or exc}")
-    if outcome.result is not None and not safe_only:
+    if outcome.result is not None and not outcome.skipped and not safe_only:
         outcome.companions = _companions(path, outcome.result, transforms, context_dir, write, others)
     return outcome
 

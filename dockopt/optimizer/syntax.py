@@ -35,11 +35,13 @@ _KEYWORD = re.compile(r"[^\t\v\f\r ]+")
 
 
 class ParseError(ValueError):
-    """Input that is not a Dockerfile docker would build; `line` and `col` are 1-based."""
+    """Input that is not a Dockerfile docker would build; `line` and `col` are 1-based.
+    `template`: a line where an instruction should be starts with no word at all (`{{`,
+    `...`): a template to be filled in or an excerpt, not a Dockerfile with a typo."""
 
-    def __init__(self, message: str, line: int = 1, col: int = 1):
+    def __init__(self, message: str, line: int = 1, col: int = 1, template: bool = False):
         super().__init__(message)
-        self.message, self.line, self.col = message, line, col
+        self.message, self.line, self.col, self.template = message, line, col, template
 
     def __str__(self) -> str:
         return f"{self.line}:{self.col}: {self.message}"
@@ -387,7 +389,8 @@ def _instruction(
     )
     if upper not in KEYWORDS:
         line, col = _line_col(text, ins.source_offset(m.start() if m else 0))
-        raise ParseError(f"unknown instruction: {keyword or '(empty)'}", line, col)
+        template = bool(keyword) and not re.match(r"[A-Za-z]", keyword)
+        raise ParseError(f"unknown instruction: {keyword or '(empty)'}", line, col, template)
     return ins
 
 
