@@ -123,7 +123,7 @@ def _rules(path: str | None) -> _Rules:
 def _context(path: str | None):
     from dockopt.optimizer.context import BuildContext
 
-    return BuildContext(os.path.dirname(path) if path else None)
+    return BuildContext.for_file(path) if path else BuildContext(None)
 
 
 # --------------------------------------------------------------------------- diagnostics

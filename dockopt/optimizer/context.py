@@ -23,6 +23,13 @@ class BuildContext:
         self._heads: dict[tuple[str, int], bytes | None] = {}
         self._globs: dict[str, list[str]] = {}
 
+    @classmethod
+    def for_file(cls, path: str, context_dir: str | None = None) -> "BuildContext":
+        """The context a Dockerfile at `path` is built with: `context_dir`, by default its
+        own folder; its configuration is always its own folder's."""
+        folder = os.path.dirname(os.path.abspath(path))
+        return cls(context_dir if context_dir is not None else folder, folder)
+
     @property
     def config(self):
         """The project's configuration (`[tool.dockopt]`, .dockopt.toml), None when there is

@@ -139,11 +139,6 @@ def find(
 
     tree = source if isinstance(source, Dockerfile) else parse(source)
     context = context or BuildContext(None)
-    with images.declared(context.declared_images):
-        return _find(tree, transforms, checks, context, safe_only, path)
-
-
-def _find(tree, transforms, checks, context, safe_only, path) -> list[Finding]:
     where = Locator(tree)
     findings: list[Finding] = []
     reported: set[tuple[str, int]] = set()  # (transform id, instruction index)
@@ -159,7 +154,8 @@ def _find(tree, transforms, checks, context, safe_only, path) -> list[Finding]:
     pragmas = Pragmas(tree)
     for check in checks:
         try:
-            problems = list(check.find(tree))
+            with images.declared(context.declared_images):  # as for the transforms (pipeline._propose)
+                problems = list(check.find(tree))
         except Exception as exc:  # noqa: BLE001 - reported as a bug in that check
             raise CheckCrashed(check, exc) from exc
         for p in problems:
@@ -242,9 +238,7 @@ def check_text(
         return FileReport(path, find(text, transforms, checks, context, safe_only, path))
     except ParseError as exc:
         if exc.template:
-            from dockopt.optimizer.runner import TEMPLATE
-
-            return FileReport(path, [], skipped=f"{exc}; {TEMPLATE}")
+            return FileReport(path, [], skipped=exc.notice)
         return FileReport(path, [], str(exc))
     except (TransformCrashed, CheckCrashed) as exc:
         return FileReport(path, [], f"1:1: internal error ({exc}); this is a dockopt bug, please report it")
@@ -263,9 +257,7 @@ def check_file(path: str, transforms, checks, context_dir: str | None = None, sa
         text = decode(data)
     except ParseError as exc:
         return FileReport(path, [], str(exc))
-    root = context_dir if context_dir is not None else os.path.dirname(os.path.abspath(path))
-    context = BuildContext(root, os.path.dirname(os.path.abspath(path)))  # the Dockerfile's configuration
-    return check_text(text, transforms, checks, context, safe_only, path)
+    return check_text(text, transforms, checks, BuildContext.for_file(path, context_dir), safe_only, path)
 
 
 # --------------------------------------------------------------------------- formats

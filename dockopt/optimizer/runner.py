@@ -24,11 +24,6 @@ from dockopt.optimizer.syntax import ParseError
 from dockopt.optimizer.transform import Transform
 from dockopt.optimizer.verify import VerificationError
 
-# A file with a line no instruction can start (`{{ .Var }}`, `...`) is a template or an
-# excerpt: it is named Dockerfile.template or quoted in docs, and a hook or CI job that
-# runs over every Dockerfile* must pass it by, not fail on it. A typo (`RUNN`) stays an error.
-TEMPLATE = "a template or an excerpt, not a Dockerfile docker builds: left as it is"
-
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules"})
 
 
@@ -106,7 +101,7 @@ def run_text(
         return Outcome(path, optimize(text, transforms, context, safe_only))
     except ParseError as exc:
         if exc.template:
-            return Outcome(path, Result(text, text), skipped=f"{exc}; {TEMPLATE}")
+            return Outcome(path, Result(text, text), skipped=exc.notice)
         return Outcome(path, error=str(exc))
     except (VerificationError, TransformCrashed) as exc:
         names = ", ".join(getattr(exc, "transforms", [])) or getattr(getattr(exc, "transform", None), "id", "")
@@ -134,9 +129,7 @@ def run_file(
         text = decode(data)
     except ParseError as exc:
         return Outcome(path, error=str(exc))
-    root = context_dir if context_dir is not None else os.path.dirname(os.path.abspath(path))
-    context = BuildContext(root, os.path.dirname(os.path.abspath(path)))  # the Dockerfile's configuration
-    outcome = run_text(text, transforms, context, safe_only, path)
+    outcome = run_text(text, transforms, BuildContext.for_file(path, context_dir), safe_only, path)
     if write and outcome.changed:
         try:
             write_atomic(path, outcome.result.output.encode("utf-8"))

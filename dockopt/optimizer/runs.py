@@ -74,14 +74,21 @@ def image_used(dockerfile, stage) -> bool:
     later = dockerfile.stages[stage.index + 1 :]
     if not later or any(stage in dockerfile.lineage(s)[1:] for s in later):
         return True
+    return not copies_from(dockerfile, stage)
+
+
+def copies_from(dockerfile, stage) -> list:
+    """The instructions of later stages that take files from this one: `COPY --from` and
+    `RUN --mount=from=`, by the stage's name or index."""
     names = {str(stage.index)} | ({stage.name.lower()} if stage.name else set())
-    for ins in (i for s in later for i in s.instructions):
+    found = []
+    for ins in (i for s in dockerfile.stages[stage.index + 1 :] for i in s.instructions):
         sources = [ins.flag("from")] + [
             field.partition("=")[2] for flag in ins.flags if flag.startswith("--mount=")
             for field in flag.split(",") if field.strip().lower().startswith("from=")]
         if any(src and src.lower() in names for src in sources):
-            return False
-    return True
+            found.append(ins)
+    return found
 
 
 def cache_cleanup_points(dockerfile, kind, skip):

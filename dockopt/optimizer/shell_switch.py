@@ -141,7 +141,7 @@ def pipefail_hazard(text: str) -> str | None:
                     return f"{why}: the writer would now fail with SIGPIPE"
             elif first is None or any(_base(c.name) in ("break", "exit", "return", "head") for c in part.commands):
                 return "a compound reader may stop reading early"
-        for part in parts[:-1]:
+        for i, part in enumerate(parts[:-1]):
             if part.commands and _base(part.commands[0].name) == "yes" or _ENDLESS.search(part.text):
                 return "an endless writer (`yes`, /dev/urandom) always ends by SIGPIPE"
             if after == "||":
@@ -149,7 +149,7 @@ def pipefail_hazard(text: str) -> str | None:
             if _NULLED_ERRORS.search(part.text):
                 return "a command before `|` hides its errors (2>/dev/null): its failure would now count"
             routine = next((c for c in part.commands if _base(c.name) in _ROUTINE), None)
-            if routine is not None and not _failure_shows(part, parts[parts.index(part) + 1 :]):
+            if routine is not None and not _failure_shows(part, parts[i + 1 :]):
                 return f"`{_base(routine.name)}` before `|` fails routinely (grep finding nothing): its status would now count"
     return None
 

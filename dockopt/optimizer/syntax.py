@@ -46,6 +46,13 @@ class ParseError(ValueError):
     def __str__(self) -> str:
         return f"{self.line}:{self.col}: {self.message}"
 
+    @property
+    def notice(self) -> str:
+        """For a template: what `fix` and `check` say as they pass the file by. (A hook or CI
+        job over every Dockerfile* meets Dockerfile.template files and docs excerpts; it must
+        not fail on them. A typo, `RUNN`, stays an error.)"""
+        return f"{self}; a template or an excerpt, not a Dockerfile docker builds: left as it is"
+
 
 @dataclass
 class Trivia:

@@ -100,8 +100,8 @@ def _single_command(text: str) -> str | None:
     if len(found) != 1 or found[0].context or found[0].assignments:
         return None
     name = found[0].name
-    if name in ("echo", "pwd"):
-        return None  # what a variable holds could make dash's builtin and the program differ
+    if name == "echo" or _builtin_differs(name, found[0].words[1:]):
+        return None  # what a variable holds could make dash's echo and /bin/echo differ
     if name == "exec":
         return text if len(found[0].words) > 1 and not found[0].words[1].startswith("-") else None
     if not name or name in _BUILTINS or "=" in name:

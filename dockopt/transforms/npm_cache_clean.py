@@ -29,11 +29,10 @@ When it is not safe
       would throw away what the mount is for (DO320 cache-mounts);
     - an install with its own `--cache` folder, which `npm cache clean` would not reach;
     - a later RUN of the stage, or of a stage built on it, that installs offline
-      (`--offline`, `--prefer-offline`) or looks at the cache (`npm cache ...`), and a stage
-      whose cache another stage copies (`COPY --from=deps /root/.npm ...`).
-    A build stage that other stages only copy from is left alone: its cache never reaches
-    an image, so the cleanup would only slow the build (it waits for stage-split, which makes
-    such stages). RUNs after a SHELL for another shell, heredoc RUNs, Windows images and
+      (`--offline`, `--prefer-offline`) or looks at the cache (`npm cache ...`);
+    - a build stage that other stages copy from: its cache never reaches an image, so the
+      cleanup would only slow the build, or it is the very thing they copy
+      (`COPY --from=deps /root/.npm ...`). It waits for stage-split, which makes such stages. RUNs after a SHELL for another shell, heredoc RUNs, Windows images and
     files using the backtick escape are left alone too.
 """
 
@@ -53,8 +52,8 @@ def fix(dockerfile, context):
     config_moves_cache = "npm_config_cache" in dockerfile.source.lower()
 
     def skip(stage, ins, cmds) -> bool:
-        if not image_used(dockerfile, stage) or _cache_copied(dockerfile, stage):
-            return True  # a build stage others only copy from does not ship its cache
+        if not image_used(dockerfile, stage):
+            return True  # a build stage others copy from: its cache does not ship, or is what they take
         if any(w.split("=", 1)[0] == "--cache" for c in cmds if _kind(c) == "install" for w in c.words):
             return True
         return any(".npm" in t or config_moves_cache for t in cache_mounts(ins))
@@ -78,17 +77,6 @@ def _kind(cmd) -> str | None:
     if words[verb] == "cache" and words[verb + 1 : verb + 2] in (["clean"], ["clear"], ["rm"]):
         return "clean"
     return "other"
-
-
-def _cache_copied(dockerfile, stage) -> bool:
-    """Another stage copies an npm cache folder out of this one."""
-    names = {str(stage.index)} | ({stage.name.lower()} if stage.name else set())
-    for ins in dockerfile.instructions:
-        source = ins.flag("from")
-        if ins.keyword == "COPY" and source is not None and source.lower() in names:
-            if any(".npm" in a for a in ins.arguments[:-1]):
-                return True
-    return False
 
 
 TRANSFORM = Transform(

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.installs import yarn_berry
-from dockopt.optimizer.runs import cache_cleanup_points, cache_mounts, subcommand
+from dockopt.optimizer.runs import cache_cleanup_points, cache_mounts, copies_from, subcommand
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
 _YARN = frozenset({"yarn", "yarnpkg"})
@@ -120,13 +120,9 @@ def _sources_from_context(dockerfile, stage, run, commands) -> bool:
 
 def _cache_copied(dockerfile, stage) -> bool:
     """Another stage copies a yarn cache folder out of this one."""
-    names = {str(stage.index)} | ({stage.name.lower()} if stage.name else set())
-    for ins in dockerfile.instructions:
-        source = ins.flag("from")
-        if ins.keyword == "COPY" and source is not None and source.lower() in names:
-            if any("yarn" in a and "cache" in a for a in ins.arguments[:-1]):
-                return True
-    return False
+    return any(ins.keyword == "COPY" and any("yarn" in a and "cache" in a for a in ins.arguments[:-1])
+               for ins in copies_from(dockerfile, stage))
+
 
 TRANSFORM = Transform(
     id="DO314",
