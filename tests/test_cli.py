@@ -125,6 +125,20 @@ def test_dash_reads_stdin_and_writes_stdout(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "data, last",
+    [
+        (b"FROM ubuntu:22.04\nRUN apt-get update", b"RUN apt-get update && rm -rf /var/lib/apt/lists/*"),
+        (b"FROM node:20\nCOPY . .\nRUN npm install", b"COPY . ."),
+    ],
+)
+def test_dash_rewrites_a_file_without_a_final_newline(data: bytes, last: bytes, tmp_path: Path) -> None:
+    # Regression: both were refused as an internal error (exit 2).
+    run = dockopt("fix", "-", cwd=tmp_path, stdin=data)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.endswith(b"\n" + last), run.stdout
+
+
 def test_dash_with_check_and_diff(tmp_path: Path) -> None:
     check = dockopt("fix", "--check", "-", cwd=tmp_path, stdin=NEEDS_WORK.encode())
     assert (check.returncode, check.stdout) == (1, b"")

@@ -116,6 +116,23 @@ def test_expected_output_is_a_fixed_point(case: Case) -> None:
     assert second.changes == []
 
 
+def _unended(text: str) -> str:
+    """`text` with its last line ending taken off, as some editors save a file."""
+    return text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+
+
+@pytest.mark.parametrize("case", _params(POSITIVE))
+def test_a_file_without_a_final_newline_gets_the_same_rewrite(case: Case) -> None:
+    # Regression: a rewrite of the last instruction was refused as an internal error
+    # ("text outside the edited instructions changed meaning", "unknown instruction: &&").
+    if _unended(case.before) == case.before:
+        pytest.skip("this input already has no final newline")
+    result = case.run([by_id(case.transform_name)], _unended(case.before))
+    assert result.output == _unended(case.expected)
+    everything = case.run(ALL, case.before).output
+    assert case.run(ALL, _unended(case.before)).output == _unended(everything)
+
+
 @pytest.mark.parametrize("case", _params(CASES))
 def test_case_folder_is_well_formed(case: Case) -> None:
     try:

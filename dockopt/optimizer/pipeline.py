@@ -67,10 +67,17 @@ def optimize(
     tree = source if isinstance(source, Dockerfile) else parse(source)
     context = context or BuildContext(None)
     result = Result(tree.source, tree.source)
+    # Transforms write whole lines. A file whose last line has no line ending (as some
+    # editors save it) is rewritten with that line ended, and the ending is taken off again.
+    unended = not tree.source.endswith("\n")
+    if unended:
+        tree = parse(tree.source + tree.newline)
     for _ in range(MAX_ROUNDS):
         proposed = list(_propose(tree, transforms, context, safe_only))
         if not proposed:
             result.output = tree.source
+            if unended and result.output.endswith(tree.newline):
+                result.output = result.output[: -len(tree.newline)]
             return result
         groups: dict[tuple[str, str], list[Edit]] = {}
         for transform, edit, _ in proposed:
