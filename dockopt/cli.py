@@ -64,12 +64,19 @@ def fix(
     output_format: str = typer.Option(
         "text", "--format", help="text, or json: one JSON document on stdout with each file's changes and impact."
     ),
+    measure: bool = typer.Option(
+        False, "--measure", help="Build and run the original and the rewrite on your Docker engine first; "
+        "a change that breaks the build or the behaviour is dropped."),
+    smoke_port: Optional[int] = typer.Option(None, "--smoke-port", help="With --measure: the port a server answers HTTP on (default: EXPOSE, else PORT)."),
+    smoke_path: str = typer.Option("/", "--smoke-path", help="With --measure: the path asked for on that port."),
+    keep: bool = typer.Option(False, "--keep", help="With --measure: keep the images it built."),
 ) -> None:
     """Rewrite Dockerfiles in place, or show (--diff) or test (--check) what would change.
 
     With --diff, each changed file's impact follows its changes on stderr (changes by
     transform, base-image size estimates, stages, cached layers), and a run over several
-    files ends with a totals table; stdout holds only the diff.
+    files ends with a totals table; stdout holds only the diff. With --measure, the
+    original and the rewrite are built and run first, and what was measured joins it.
     """
     from dockopt.optimizer import runner
     from dockopt.optimizer.context import BuildContext
@@ -82,6 +89,9 @@ def fix(
     targets, plans = _targets(paths, context, settings)
     report = _Report(color, diff, output_format == "json")
     write = not (diff or check)
+    if measure:
+        _fix_measured(targets, plans, context, write, report, smoke_port, smoke_path, keep)
+        raise typer.Exit(report.finish(check))
     for path in report.progress(targets):
         transforms, _, safe_only = plans[path]
         if path == "-":
@@ -103,6 +113,43 @@ def fix(
         for companion in outcome.companions:  # a .dockerignore beside it (DO205)
             report.add(companion, write, companion=True)
     raise typer.Exit(report.finish(check))
+
+
+def _fix_measured(targets, plans, context, write: bool, report: "_Report", port, path_asked, keep) -> None:
+    """`fix --measure`: each Dockerfile's rewrite is built and run before it is shown or
+    written; the changes that break it are left out (dockopt/measure/prove.py)."""
+    from dockopt.measure.engine import Engine, EngineError
+    from dockopt.measure.prove import Options, prove
+    from dockopt.optimizer import runner
+
+    if "-" in targets:
+        _fail("--measure builds a Dockerfile with its build context: name the file, not -")
+    try:
+        engine = Engine.connect()
+    except EngineError as exc:
+        _fail(str(exc))
+    status = None
+    if sys.stderr.isatty():
+        status = _console(stderr=True).status("dockopt --measure")
+        status.start()
+    try:
+        for path in targets:
+            transforms, _, safe_only = plans[path]
+            options = Options(port, path_asked, lambda message, p=path: status and status.update(f"{p}: {message}"))
+            proof = prove(path, context, transforms, safe_only, targets, engine, options)
+            if proof.error:
+                report.add(runner.Outcome(path, error=proof.error), write)
+                continue
+            outcome = runner.run_file(path, proof.kept, context, safe_only, write, targets)
+            folder = context if context is not None else os.path.dirname(os.path.abspath(path))
+            report.add(outcome, write, folder, proof=proof)
+            for companion in outcome.companions:
+                report.add(companion, write, companion=True)
+    finally:
+        if status is not None:
+            status.stop()
+        if not keep:
+            engine.cleanup()
 
 
 @app.command()
@@ -270,12 +317,14 @@ def bot(
     safe: bool = typer.Option(False, "--safe", help="Apply only `safe` transforms."),
     token_env: str = typer.Option("GITHUB_TOKEN", "--token-env", help="Environment variable holding the token."),
     author: Optional[str] = typer.Option(None, "--author", help="Commit author, 'Name <email>' (default: git config)."),
+    measure: bool = typer.Option(False, "--measure", help="Build and run each original and rewrite on your Docker engine first; say what was measured; drop what breaks."),
 ) -> None:
     """Open (or update) a pull request with the rewrite and an explanation of each change."""
     from dockopt.bot import run
 
     raise typer.Exit(
-        run(path=path, repo=repo, base=base, branch=branch, api_url=api_url, dry_run=dry_run, safe=safe, token_env=token_env, author=author)
+        run(path=path, repo=repo, base=base, branch=branch, api_url=api_url, dry_run=dry_run, safe=safe,
+            token_env=token_env, author=author, measure=measure)
     )
 
 
@@ -319,9 +368,10 @@ class _Report:
 
         return track(targets, description="dockopt", transient=True, console=_console(stderr=True))
 
-    def add(self, outcome, write: bool, context: Optional[str] = None, companion: bool = False) -> None:
+    def add(self, outcome, write: bool, context: Optional[str] = None, companion: bool = False, proof=None) -> None:
         """`companion`: a file written beside a Dockerfile (its .dockerignore), which has
-        no impact of its own to assess and is counted apart."""
+        no impact of its own to assess and is counted apart. `proof`: what --measure
+        measured for it."""
         self.total += not companion
         assessed = None
         if outcome.changed and self.totals is not None and not companion:
@@ -332,7 +382,15 @@ class _Report:
         if self.totals is not None and not companion:
             self.totals.add(assessed, error=bool(outcome.error))
         if self.json:
-            self._add_json(outcome, assessed)
+            self._add_json(outcome, assessed, proof)
+        measured = []
+        if proof is not None and not self.json:
+            from dockopt.measure.report import to_lines
+
+            measured = ["  " + line for line in to_lines(proof)]
+            if measured and not outcome.changed:
+                print(f"{outcome.path}: left as it is", file=sys.stderr)
+                print("\n".join(measured), file=sys.stderr)
         if outcome.error:
             self.failed += 1
             print(f"{outcome.path}:{outcome.error}", file=sys.stderr)
@@ -364,8 +422,10 @@ class _Report:
             from dockopt.optimizer.impact import to_lines
 
             print("\n".join("  " + line for line in to_lines(assessed)), file=sys.stderr)
+        if measured:
+            print("\n".join(measured), file=sys.stderr)
 
-    def _add_json(self, outcome, assessed) -> None:
+    def _add_json(self, outcome, assessed, proof=None) -> None:
         from dockopt.optimizer.impact import to_dict
         from dockopt.optimizer.pipeline import changed_lines, distinct_changes
 
@@ -388,6 +448,10 @@ class _Report:
             entry["diff"] = unified_diff(outcome.result.source, outcome.result.output, _diff_name(outcome.path))
         if outcome.path == "-" and outcome.result is not None:
             entry["output"] = outcome.result.output  # nowhere else to put the rewrite of stdin
+        if proof is not None:
+            from dockopt.measure.report import to_dict
+
+            entry["measure"] = to_dict(proof) if proof.original is not None else None
         self.files.append(entry)
 
     def _print_diff(self, text: str) -> None:

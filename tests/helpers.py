@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def dockopt(*args: str, cwd: Path, stdin: bytes | None = None, env: dict | None = None,
-            importtime: bool = False) -> subprocess.CompletedProcess:
+            importtime: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
     """`python -m dockopt ARGS` in `cwd`, with no colour or encoding forced by the caller's
     environment; `importtime` adds `-X importtime` (its report goes to stderr)."""
     environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PYTHONIOENCODING")}
@@ -21,7 +21,7 @@ def dockopt(*args: str, cwd: Path, stdin: bytes | None = None, env: dict | None 
     flags = ["-X", "importtime"] if importtime else []
     return subprocess.run(
         [sys.executable, *flags, "-m", "dockopt", *args],
-        cwd=cwd, input=stdin if stdin is not None else b"", capture_output=True, env=environment, timeout=120,
+        cwd=cwd, input=stdin if stdin is not None else b"", capture_output=True, env=environment, timeout=timeout,
     )
 
 

@@ -96,10 +96,6 @@ NO_CONVENTION = {
 OLD_WORDS = {
     "openjdk": {"jre": "docker-library/openjdk 11/jre/slim/Dockerfile, commit 0277c804c16c (`FROM debian:sid-slim`)"},
 }
-BUILDPACK_DEPS = ("docker-library/buildpack-deps: one folder per release, debian/<suite>/ and ubuntu/<suite>/ "
-                  "(each with curl/ and scm/), so every Ubuntu tag carries its release name (`noble-scm`); "
-                  "generate-stackbrew-library.sh, commit 162445d1f810: `latest`, `curl` and `scm` alias a Debian "
-                  "release (`[jessie]='latest'`)")
 ROLLING = {"stable", "oldstable", "oldoldstable", "testing", "unstable", "experimental", "latest",
            "rolling", "devel"}
 PRERELEASE = re.compile(r"rc|ea|alpha|beta|preview|tip", re.I)
@@ -276,19 +272,6 @@ def conventions(name: str, entries: list[dict], suites: dict) -> dict | None:
     return out
 
 
-def buildpack_deps(docs: Path) -> dict:
-    """The base of the full variants: not in the snapshot, its OS facts from the docs."""
-    quote = sentence(docs, "template-helpers_variant-default-buildpack-deps.md",
-                     r"It, by design, has[^.]*Debian packages\.")
-    return {
-        "source": quote["source"], "current": None, "images": [],
-        "convention": {
-            "default": {"distro": "debian", "source": f"{quote['source']}: {quote['text']} {BUILDPACK_DEPS}"},
-            "words": ["curl", "scm"],
-        },
-    }
-
-
 def families(official: dict[str, list[dict]], docs: Path, suites: dict) -> dict:
     out = {}
     for name, entries in official.items():
@@ -317,7 +300,6 @@ def families(official: dict[str, list[dict]], docs: Path, suites: dict) -> dict:
                    "eclipse-temurin, whose base OS may differ: review the package manager calls."),
         "source": DOCS.format(name="openjdk_deprecated.md"),
     }
-    out["buildpack-deps"] = buildpack_deps(docs)
     return dict(sorted(out.items()))
 
 

@@ -53,13 +53,14 @@ def run(
     safe: bool = False,
     token_env: str = "GITHUB_TOKEN",
     author: str | None = None,
+    measure: bool = False,
 ) -> int:
     """Run the bot; returns the exit status (0 done or nothing to do, 2 an error)."""
     import typer
 
     token = os.environ.get(token_env) or None
     try:
-        _Bot(path, repo, base, branch, api_url, dry_run, safe, token, token_env, author).run()
+        _Bot(path, repo, base, branch, api_url, dry_run, safe, token, token_env, author, measure).run()
     except (BotError, GitError, ApiError) as exc:
         print(f"dockopt: error: {_redact(str(exc), token)}", file=sys.stderr)
         return 2
@@ -86,7 +87,7 @@ def _say(message: str) -> None:
 
 
 class _Bot:
-    def __init__(self, path, repo, base, branch, api_url, dry_run, safe, token, token_env, author):
+    def __init__(self, path, repo, base, branch, api_url, dry_run, safe, token, token_env, author, measure=False):
         m = re.fullmatch(r"([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)", repo or "")
         if not m:
             raise BotError(f"--repo must be OWNER/NAME, not {repo!r}")
@@ -98,6 +99,14 @@ class _Bot:
         self.author = _parse_author(author) if author else None
         self.path, self.base, self.branch = path, base, branch
         self.dry_run, self.safe, self.token = dry_run, safe, token
+        self.engine = None
+        if measure:  # before anything is fetched: no engine, no run
+            from dockopt.measure.engine import Engine, EngineError
+
+            try:
+                self.engine = Engine.connect()
+            except EngineError as exc:
+                raise BotError(str(exc)) from None
         self.api = GitHub(api_url, token, self.owner, self.name)
 
     def run(self) -> None:
@@ -116,7 +125,11 @@ class _Bot:
             repo.fetch(base)
 
         with repo.worktree(base_sha) as tree:
-            files, skipped, total = self._rewrite(tree, prefix)
+            try:
+                files, skipped, total = self._rewrite(tree, prefix)
+            finally:
+                if self.engine is not None:
+                    self.engine.cleanup()
             if not files:
                 where = f" below {prefix}" if prefix else ""
                 _say(f"nothing to change in {total} Dockerfile(s){where} on {base}; no pull request opened")
@@ -163,15 +176,29 @@ class _Bot:
         files, skipped = [], []
         for target in targets:
             transforms, _, safe_only = settings.for_target(target)
-            outcome = runner.run_file(target, transforms, None, safe_only, True, targets)
             rel = os.path.relpath(target, tree).replace(os.sep, "/")
+            measured = []
+            if self.engine is not None:  # built and run first; what breaks is left out
+                from dockopt.measure.prove import Options, prove
+                from dockopt.measure.report import headline
+
+                _say(f"{rel}: building and running the original and the rewrite")
+                proof = prove(target, None, transforms, safe_only, targets, self.engine, Options())
+                if proof.error:
+                    skipped.append((rel, proof.error))
+                    continue
+                transforms = proof.kept
+                measured = [line for line in [headline(proof)] if line]
+                measured += [f"dropped {d.transform}: {d.reason.splitlines()[0]}" for d in proof.dropped]
+            outcome = runner.run_file(target, transforms, None, safe_only, True, targets)
             if outcome.error:
                 skipped.append((rel, outcome.error))
                 _say(f"{rel}:{outcome.error}")
                 continue
             for done in (outcome, *outcome.companions):  # a .dockerignore written beside it, too
                 if done.changed and not done.error:
-                    files.append(FileChange(os.path.relpath(done.path, tree).replace(os.sep, "/"), done.result))
+                    measured_here = measured if done is outcome else []
+                    files.append(FileChange(os.path.relpath(done.path, tree).replace(os.sep, "/"), done.result, measured_here))
         return files, skipped, len(targets)
 
     def _push(self, repo: Repo, commit: str, base_sha: str) -> None:

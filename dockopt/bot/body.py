@@ -8,7 +8,7 @@ how to see all of it; the list of changes is kept whole whenever it fits on its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dockopt import __version__
 from dockopt.bot.git import TRAILER
@@ -25,6 +25,7 @@ _MARGIN = 200  # room for the closing lines around a cut
 class FileChange:
     path: str  # relative to the repository root, with forward slashes
     result: Result
+    measured: list[str] = field(default_factory=list)  # what `--measure` built and ran
 
     @property
     def changes(self) -> list[Change]:
@@ -67,6 +68,9 @@ def body(files: list[FileChange], base: str, skipped: list[tuple[str, str]] = ()
     ]
     for f in files:
         head += ["", f"### `{f.path}`", ""]
+        head += [f"**Measured:** {_text(line)}" + ("  " if i < len(f.measured) - 1 else "")
+                 for i, line in enumerate(f.measured)]
+        head += [""] if f.measured else []
         for c in f.changes:
             t = c.transform
             head.append(f"- {f.lines(c)}: **{t.id} {t.name}** ({c.safety}): {_text(c.explanation)}")

@@ -152,10 +152,12 @@ def _split(dockerfile, copy: Instruction, run: Instruction, dest: str, context) 
         install = _find_install(cmd.words, context)
         if install:
             installs.append(install)
-        elif not installs_tools_only(cmd.words) and not _sets_up_tool(cmd.words):
+        elif not installs_tools_only(cmd.words) and not _sets_up_tool(cmd.words) and not (
+            installs and _cleans_cache(cmd.words)
+        ):
             break
         prefix.append(cmd)
-    while prefix and not _find_install(prefix[-1].words, context):
+    while prefix and not _find_install(prefix[-1].words, context) and not _cleans_cache(prefix[-1].words):
         prefix.pop()
     if not installs or not prefix:
         return []
@@ -184,6 +186,17 @@ def _split(dockerfile, copy: Instruction, run: Instruction, dest: str, context) 
         start = run.start - len(comments)
         edits.append(Edit(start, run.end, "", why, safety))
     return edits
+
+
+_CACHE_CLEANUPS = (("npm", "cache", "clean"), ("yarn", "cache", "clean"), ("yarnpkg", "cache", "clean"),
+                   ("pnpm", "store", "prune"), ("pip", "cache", "purge"), ("pip3", "cache", "purge"),
+                   ("uv", "cache", "clean"), ("poetry", "cache", "clear"))
+
+
+def _cleans_cache(words: list[str]) -> bool:
+    """A package manager's own cache cleanup (`npm cache clean --force`): it belongs to the
+    install before it and moves with it (left behind, it would run after the source COPY)."""
+    return bool(words) and tuple([words[0].rsplit("/", 1)[-1], *words[1:3]]) in _CACHE_CLEANUPS
 
 
 def _prefetch(dockerfile, stage, index: int, run: Instruction, dest: str, context) -> list[Edit]:
