@@ -17,7 +17,9 @@ Example
 
 Why there is no fix
     The version to use is the one the project was tested with, which dockopt does not
-    know (for pnpm and yarn, the `packageManager` field with corepack is the usual answer).
+    know in general. For pnpm and Yarn it often does: DO319 pin-package-manager installs
+    the version package.json's `packageManager` or the lockfile names, and this check is
+    quiet where it does.
 """
 
 from __future__ import annotations
@@ -49,4 +51,5 @@ CHECK = Check(
     find=find,
     doc=__doc__,
     hadolint=("DL3016",),
+    fixed_by=("DO319",),
 )
