@@ -61,6 +61,8 @@ def fix(
     context: Optional[str] = typer.Option(None, "--context", help="Build context folder (default: the Dockerfile's)."),
     cache_mounts: bool = typer.Option(False, "--cache-mounts", help="Keep package caches in BuildKit cache mounts (DO320) instead of deleting them."),
     color: str = typer.Option("auto", "--color", help="Colour the diff: auto, always or never."),
+    stdin_filename: Optional[str] = typer.Option(
+        None, "--stdin-filename", help="With -: the file the text on stdin comes from; its folder is the build context and its configuration applies."),
     output_format: str = typer.Option(
         "text", "--format", help="text, or json: one JSON document on stdout with each file's changes and impact."
     ),
@@ -86,7 +88,7 @@ def fix(
     if color not in ("auto", "always", "never"):
         _fail("--color must be auto, always or never")
     settings = Settings(select, ignore, safe, review, with_checks=False, noun="transform", cache_mounts=cache_mounts)
-    targets, plans = _targets(paths, context, settings)
+    targets, plans = _targets(paths, context, settings, stdin_filename)
     report = _Report(color, diff, output_format == "json")
     write = not (diff or check)
     if measure:
@@ -97,7 +99,7 @@ def fix(
         if path == "-":
             text = sys.stdin.buffer.read()
             try:
-                outcome = runner.run_text(runner.decode(text), transforms, BuildContext(context, os.getcwd()), safe_only, "-")
+                outcome = runner.run_text(runner.decode(text), transforms, _stdin_context(context, stdin_filename), safe_only, "-")
             except runner.ParseError as exc:
                 outcome = runner.Outcome("-", error=str(exc))
             if report.json:
@@ -108,7 +110,8 @@ def fix(
                 sys.stdout.buffer.write(text)
         else:
             outcome = runner.run_file(path, transforms, context, safe_only, write, targets)
-        folder = context if context is not None or path == "-" else os.path.dirname(os.path.abspath(path))
+        named = stdin_filename if path == "-" else path
+        folder = context if context is not None or named is None else os.path.dirname(os.path.abspath(named))
         report.add(outcome, write, folder)
         for companion in outcome.companions:  # a .dockerignore beside it (DO205)
             report.add(companion, write, companion=True)
@@ -165,6 +168,8 @@ def check(
     ignore: Optional[str] = typer.Option(None, "--ignore", help=_IGNORE_HELP),
     context: Optional[str] = typer.Option(None, "--context", help="Build context folder (default: the Dockerfile's)."),
     cache_mounts: bool = typer.Option(False, "--cache-mounts", help="Keep package caches in BuildKit cache mounts (DO320) instead of deleting them."),
+    stdin_filename: Optional[str] = typer.Option(
+        None, "--stdin-filename", help="With -: the file the text on stdin comes from; its folder is the build context and its configuration applies."),
 ) -> None:
     """Report problems without rewriting: what `fix` would change, and what it cannot fix."""
     from dockopt.optimizer import findings, runner
@@ -175,7 +180,7 @@ def check(
     if severity not in findings.SEVERITIES:
         _fail("--severity must be error, warning, info or style")
     settings = Settings(select, ignore, safe, review, with_checks=True, noun="transform or check", cache_mounts=cache_mounts)
-    targets, plans = _targets(paths, context, settings)
+    targets, plans = _targets(paths, context, settings, stdin_filename)
     found, errors, ran = [], [], {}
     for path in targets:
         transforms, checks, safe_only = plans[path]
@@ -186,7 +191,7 @@ def check(
             except runner.ParseError as exc:
                 result = findings.FileReport("-", [], str(exc))
             else:
-                result = findings.check_text(text, transforms, checks, BuildContext(context, os.getcwd()), safe_only, "-")
+                result = findings.check_text(text, transforms, checks, _stdin_context(context, stdin_filename), safe_only, "-")
         else:
             result = findings.check_file(path, transforms, checks, context, safe_only)
         if result.error:
@@ -210,17 +215,32 @@ def check(
     raise typer.Exit(1 if any(findings.at_least(f.severity, severity) for f in found) else 0)
 
 
-def _targets(paths, context, settings) -> tuple[list[str], dict]:
+def _targets(paths, context, settings, stdin_filename=None) -> tuple[list[str], dict]:
     """The Dockerfiles to process and each one's (transforms, checks, safe_only); a bad
-    `--context`, no Dockerfile or a bad configuration anywhere stops the run before any file."""
+    `--context`, no Dockerfile or a bad configuration anywhere stops the run before any file.
+    Standard input takes the configuration of `--stdin-filename`'s folder, else the current one."""
     from dockopt.optimizer import runner
 
     if context is not None and not os.path.isdir(context):
         _fail(f"--context {context}: not a folder")
+    if stdin_filename is not None and "-" not in (paths or []):
+        _fail("--stdin-filename names the file behind -: give - as the path")
     targets = list(runner.discover(paths or ["."]))
     if not targets:
         _fail("no Dockerfiles found")
-    return targets, {path: settings.for_target(path) for path in targets}
+    return targets, {path: settings.for_target(stdin_filename if path == "-" and stdin_filename else path)
+                     for path in targets}
+
+
+def _stdin_context(context: Optional[str], stdin_filename: Optional[str]):
+    """The build context of the text on stdin: `--context`, else the folder of the file it
+    came from (`--stdin-filename`), whose configuration applies; else none, with the current
+    folder's configuration."""
+    from dockopt.optimizer.context import BuildContext
+
+    if stdin_filename is not None:
+        return BuildContext.for_file(stdin_filename, context)
+    return BuildContext(context, os.getcwd())
 
 
 class Settings:

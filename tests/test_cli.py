@@ -139,6 +139,26 @@ def test_dash_rewrites_a_file_without_a_final_newline(data: bytes, last: bytes, 
     assert run.stdout.endswith(b"\n" + last), run.stdout
 
 
+def test_stdin_filename_gives_what_fix_path_writes(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    shutil.copytree(Path(__file__).parents[1] / "examples" / "node-app", project)
+    write(project / ".dockopt.toml", 'base-flavour = "slim"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    data = (project / "Dockerfile").read_bytes()
+    piped = dockopt("fix", "-", "--stdin-filename", str(project / "Dockerfile"), cwd=elsewhere, stdin=data)
+    assert piped.returncode == 0, piped.stderr
+    assert dockopt("fix", str(project / "Dockerfile"), cwd=elsewhere).returncode == 0
+    assert piped.stdout == (project / "Dockerfile").read_bytes()
+    assert b"node:20-slim" in piped.stdout  # the file's folder's configuration, and its context
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_stdin_filename_needs_dash(tmp_path: Path) -> None:
+    run = dockopt("fix", "--stdin-filename", "Dockerfile", ".", cwd=tmp_path)
+    assert run.returncode == 2 and b"give - as the path" in run.stderr
+
+
 def test_dash_with_check_and_diff(tmp_path: Path) -> None:
     check = dockopt("fix", "--check", "-", cwd=tmp_path, stdin=NEEDS_WORK.encode())
     assert (check.returncode, check.stdout) == (1, b"")
