@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -232,7 +233,71 @@ def find_build(words: list[str], context: BuildContext) -> Prefetch | None:
         return Prefetch(found.tool, found.files, words[:1] + found.command, found.safe) if found else None
     if name == "dotnet":
         return _dotnet(words, context)
+    if name == "go":
+        return _go(words, context)
     return None
+
+
+# Flags of `go build`/`go install` that read more than go.mod/go.sum to resolve modules.
+_GO_BLOCKING = ("-mod", "-modfile", "-modcacherw", "-overlay", "-C")
+
+
+def _go(words: list[str], context: BuildContext) -> Prefetch | None:
+    """`go build` / `go install` of the context's module: `go mod download` with go.mod and
+    go.sum first (go.work, go.work.sum and each used module's go.mod and go.sum for a
+    workspace). Vendored modules (a vendor/ folder, `-mod=vendor`) download nothing."""
+    if len(words) < 2 or words[1] not in ("build", "install"):
+        return None
+    if any("$" in w or "`" in w for w in words) or any(w.split("=", 1)[0] in _GO_BLOCKING for w in words[2:]):
+        return None
+    if any("@" in w for w in words[2:]):
+        return None  # `go install pkg@version` builds outside the module
+    command = [words[0], "mod", "download"]
+    if not context.known:
+        return Prefetch("Go", ("go.mod", "go.sum"), command, safe=False)
+    modules = ["."]
+    files = []
+    if context.exists("go.work"):
+        modules = _go_work_uses(context.read_text("go.work") or "")
+        if not modules:
+            return None
+        files += [f for f in ("go.work", "go.work.sum") if context.exists(f)]
+    for module in modules:
+        at = "" if module == "." else module + "/"
+        if not context.exists(f"{at}go.mod") or _present(context, f"{at}vendor"):
+            return None
+        files += [f"{at}{f}" for f in ("go.mod", "go.sum") if context.exists(f"{at}{f}")]
+    return Prefetch("Go", tuple(files), command, safe=True)
+
+
+def _go_work_uses(text: str) -> list[str] | None:
+    """The module folders a go.work `use`s (relative, inside the context), or None when one
+    cannot be read plainly (an absolute or parent path, a `replace` of a local folder)."""
+    uses: list[str] = []
+    block = False
+    for raw in text.splitlines():
+        line = raw.split("//", 1)[0].strip()
+        if block:
+            if line == ")":
+                block = False
+            elif line:
+                uses.append(line)
+            continue
+        if line.startswith("use"):
+            rest = line[3:].strip()
+            if rest == "(":
+                block = True
+            elif rest:
+                uses.append(rest)
+        elif line.startswith("replace") and ("=> ." in line or "=> /" in line):
+            return None
+    cleaned = []
+    for use in uses:
+        use = use.strip('"')
+        if use.startswith(("/", "..")):
+            return None
+        cleaned.append(posixpath.normpath(use.removeprefix("./")) if use not in (".", "./") else ".")
+    return cleaned
 
 
 def _options(args: list[str], with_value: frozenset[str]) -> tuple[list[str], list[str]] | None:

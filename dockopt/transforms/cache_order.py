@@ -39,7 +39,10 @@ Example
     Deps-only steps added before a build: Maven `dependency:go-offline` (pom.xml, .mvn/,
     mvnw, a `-s` settings file), Gradle `dependencies --no-daemon` (build and settings
     scripts, gradle.properties, gradle/, gradlew), Composer `install --no-scripts
-    --no-autoloader` (composer.json, composer.lock), .NET `dotnet restore` (as above).
+    --no-autoloader` (composer.json, composer.lock), .NET `dotnet restore` (as above), Go
+    `go mod download` before a `go build` or `go install` (go.mod, go.sum where it exists; a
+    workspace's go.work, go.work.sum and each used module's go.mod and go.sum; `CGO_ENABLED`,
+    `GOOS`, `GOARCH` before the command are fine: they choose the target, not the modules).
     Cargo gets none: `cargo fetch` and `cargo build` both fail on a manifest whose targets
     (src/main.rs, src/lib.rs) are not there yet, and the known workaround, building once
     against a stub main.rs, leaves stub artifacts whose timestamps can make cargo skip the
@@ -65,6 +68,8 @@ When it is not safe
     from`, `providers`, git), and any Gradle build without its context (Groovy or Kotlin
     scripts cannot be told apart); Composer path or artifact repositories, the merge plugin,
     root scripts on package or pre-install events (`--no-scripts` would skip them for good);
+    Go with vendored modules (a vendor/ folder or `-mod=vendor`: nothing to download), `-modfile`,
+    `go install pkg@version`, a go.work with local `replace`s or modules outside the context;
     .NET solutions, project references, imported build files, `Exists(...)` conditions,
     several project files, `--no-restore`; builds that keep their downloads in a cache mount;
     a vendor/, obj/ or bin/ folder the context sends (the later COPY would merge it into what
@@ -208,12 +213,15 @@ def _prefetch(dockerfile, stage, index: int, run: Instruction, dest: str, contex
         return []  # the build already keeps its downloads in a cache mount
     chmods, found = [], None
     for cmd in commands(run):
-        if cmd.nested or cmd.assignments or (cmd.op not in (None, "&&")):
+        if cmd.nested or (cmd.op not in (None, "&&")):
             return []
-        if cmd.words[:2] == ["chmod", "+x"] and len(cmd.words) == 3 and cmd.words[2].lstrip("./") in ("mvnw", "gradlew"):
+        words = cmd.words[cmd.assignments:]
+        if cmd.assignments and not (words[:1] == ["go"] and _go_target_only(cmd.words[: cmd.assignments])):
+            return []
+        if words[:2] == ["chmod", "+x"] and len(words) == 3 and words[2].lstrip("./") in ("mvnw", "gradlew"):
             chmods.append(cmd)
             continue
-        found = find_build(cmd.words, context)
+        found = find_build(words, context)
         break
     if found is None or any(c.words[2].lstrip("./") not in found.files for c in chmods):
         return []
@@ -244,6 +252,14 @@ def _prefetch(dockerfile, stage, index: int, run: Instruction, dest: str, contex
     if not context.known:
         why += " (files implied by the build command; no build context to check)"
     return [Edit(at, at, "".join(copies) + install_text, why, SAFE if found.safe else REVIEW)]
+
+
+# Variables that choose what `go build` compiles for, not which modules it downloads.
+_GO_TARGET_ENV = frozenset({"CGO_ENABLED", "GOOS", "GOARCH", "GOARM", "GOAMD64", "GOARM64", "GO386"})
+
+
+def _go_target_only(assignments: list[str]) -> bool:
+    return all(a.split("=", 1)[0] in _GO_TARGET_ENV for a in assignments)
 
 
 def _ran_before(stage, index: int, program: str) -> bool:
