@@ -8,6 +8,10 @@ but public tools (subprocess and time.perf_counter), so anyone can repeat the nu
    corpus against one `hadolint --no-fail` process over the same files.
 2. Cold start: one process on one typical Dockerfile, the editor-on-save case.
 3. Import cost: `python -X importtime -m dockopt fix --check FILE`, the slowest imports.
+4. Scale: generated inputs far larger than any real Dockerfile, where time that grows
+   with the square of the input would show: one file of 20,000 RUN lines, a heredoc of
+   100,000 lines and a 5 MB file (each also at a quarter of its size, with the ratio),
+   and 10,000 Dockerfiles in one run (in one folder, and over 1,000 folders) against 700.
 
 Runs alternate (dockopt, hadolint, dockopt, hadolint, ...) after one warm-up each, so
 drift in the machine's load hits both tools alike; medians are reported. Exit status is
@@ -42,6 +46,9 @@ COLD_FILE = "GoogleCloudPlatform__python-docs-samples__kubernetes_engine__django
 
 CORPUS_TARGET = 2.0  # hadolint time / dockopt time over the corpus, at least
 COLD_TARGET = 3.0  # dockopt time / hadolint time on one file, at most
+SCALE_TARGET = 2.0  # seconds for one large generated file, at most
+MANY_TARGET = 1.5  # per-file time of 10,000 Dockerfiles / per-file time of 700, at most
+SCALE_RUNS = 3  # timed runs of each large file (median); the many-file runs are timed once
 
 _PARSE_ERROR = re.compile(r"^(.+?):\d+:\d+ ")  # hadolint's "file:line:col message"
 _FINDING = re.compile(r"^(.+?):\d+ [A-Z]+\d+ ")  # hadolint's "file:line DL3020 ..."
@@ -141,6 +148,71 @@ def import_times(path: str, runs: int = 3, top: int = 10) -> dict:
     return {"total_us": total, "modules": len(rows), "top": sorted(rows, key=lambda r: -r["cumulative_us"])[:top]}
 
 
+# Section 4. Each large file is generated at its full size and at a quarter of it: time
+# in proportion to the input gives a ratio near 4 (after the ~0.2 s start-up), time that
+# grows with its square one near 16.
+def _runs(n: int) -> str:
+    return "FROM ubuntu:22.04\n" + "".join(f"RUN echo line{i} > /tmp/f{i}\n" for i in range(n))
+
+
+def _heredoc(n: int) -> str:
+    body = "".join(f"echo line{i}\n" for i in range(n))
+    return f"# syntax=docker/dockerfile:1\nFROM ubuntu:22.04\nRUN <<EOF\n{body}EOF\n"
+
+
+LARGE_FILES = (
+    ("20,000 RUN lines", lambda quarter: _runs(5_000 if quarter else 20_000)),
+    ("heredoc of 100,000 lines", lambda quarter: _heredoc(25_000 if quarter else 100_000)),
+    ("5 MB of RUN lines", lambda quarter: _runs(37_500 if quarter else 150_000)),  # 150,000 RUNs
+)
+
+
+def scale_files(dockopt: list[str], runs: int) -> list[dict]:
+    """`dockopt fix --check FILE` on each large file and on its quarter, each alone in a
+    temporary folder; the median of `runs` runs after one untimed warm-up."""
+    rows = []
+    for label, make in LARGE_FILES:
+        times = {}
+        for part in ("full", "quarter"):
+            folder = Path(tempfile.mkdtemp(prefix="dockopt-scale-"))
+            path = folder / "Dockerfile"
+            path.write_text(make(part == "quarter"), encoding="utf-8")
+            times[part] = statistics.median(alternate({part: dockopt + ["fix", "--check", str(path)]}, runs)[part])
+            if part == "full":
+                size = path.stat().st_size
+            shutil.rmtree(folder, ignore_errors=True)
+        rows.append({"input": label, "bytes": size, "seconds": times["full"], "quarter_seconds": times["quarter"],
+                     "ratio_to_quarter": times["full"] / times["quarter"]})
+    return rows
+
+
+def _copy_corpus(names: list[str], count: int, folders: int, into: Path) -> None:
+    """`count` corpus Dockerfiles (cycled) spread evenly over `folders` folders."""
+    per = count // folders
+    for n in range(count):
+        folder = into / f"d{n // per:04d}" if folders > 1 else into
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(FILES / names[n % len(names)], folder / f"f{n:05d}.Dockerfile")
+
+
+def many_files(dockopt: list[str]) -> dict:
+    """One `dockopt fix --check DIR` process over 700 Dockerfiles in one folder, 10,000 in
+    one folder and 10,000 over 1,000 folders (copies of the corpus files, cycled); the
+    time per file of each and its ratio to the 700's."""
+    names = sorted(p.name for p in FILES.iterdir() if p.is_file() and not p.name.endswith(".dockerignore"))
+    cases = (("700 in one folder", 700, 1), ("10,000 in one folder", 10_000, 1), ("10,000 in 1,000 folders", 10_000, 1_000))
+    rows = []
+    for label, count, folders in cases:
+        root = Path(tempfile.mkdtemp(prefix="dockopt-many-"))
+        _copy_corpus(names, count, folders, root)
+        seconds = run(dockopt + ["fix", "--check", str(root)])
+        shutil.rmtree(root, ignore_errors=True)
+        rows.append({"case": label, "files": count, "seconds": seconds, "ms_per_file": 1e3 * seconds / count})
+    for row in rows:
+        row["ratio_to_700"] = row["ms_per_file"] / rows[0]["ms_per_file"]
+    return {"cases": rows}
+
+
 def version(cmd: list[str]) -> str:
     out = subprocess.run(cmd + ["--version"], env=ENV, capture_output=True, text=True)
     return (out.stdout or out.stderr).strip()
@@ -193,6 +265,20 @@ def print_report(result: dict) -> None:
     for r in imp["top"]:
         print(f"   {r['cumulative_us'] / 1e3:>13.1f}  {r['self_us'] / 1e3:>7.1f}  {'  ' * r['depth']}{r['module']}")
 
+    print(f"\n4. Scale: `dockopt fix --check FILE` on generated files, median of {SCALE_RUNS} runs after 1 warm-up; "
+          f"the quarter-size file beside it (ratio near 4: time in proportion to the input)")
+    print(f"   {'input':<26}  {'MB':>5}  {'s':>6}  {'quarter s':>9}  {'ratio':>5}")
+    for r in result["scale"]["files"]:
+        met = "met" if r["seconds"] <= SCALE_TARGET else "MISSED"
+        print(f"   {r['input']:<26}  {r['bytes'] / 1e6:>5.2f}  {r['seconds']:>6.2f}  {r['quarter_seconds']:>9.2f}  "
+              f"{r['ratio_to_quarter']:>4.1f}x   target <= {SCALE_TARGET:g} s, {met}")
+    print("   Many Dockerfiles in one `dockopt fix --check DIR` process (corpus files, cycled), timed once:")
+    print(f"   {'case':<26}  {'files':>6}  {'s':>7}  {'ms/file':>7}  {'ratio to 700':>12}")
+    for r in result["scale"]["many"]["cases"]:
+        met = "" if r["files"] == 700 else f"   target <= {MANY_TARGET:g}x, {'met' if r['ratio_to_700'] <= MANY_TARGET else 'MISSED'}"
+        print(f"   {r['case']:<26}  {r['files']:>6}  {r['seconds']:>7.1f}  {r['ms_per_file']:>7.2f}  "
+              f"{r['ratio_to_700']:>11.2f}x{met}")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -218,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--file {args.file}: no such file")
     one = os.path.relpath(Path(args.file).resolve(), REPO) if args.file else cold_file()
     if not args.json:
-        print(f"measuring: corpus {args.pairs} pairs, cold start {args.cold_pairs} rounds ...", file=sys.stderr)
+        print(f"measuring: corpus {args.pairs} pairs, cold start {args.cold_pairs} rounds, then scale "
+              "(about 3 minutes more) ...", file=sys.stderr)
 
     corpus = summarize(alternate({"dockopt": dockopt + ["fix", "--check", *files],
                                   "hadolint": hadolint + ["--no-fail", *files]}, args.pairs), "dockopt", "hadolint")
@@ -240,10 +327,12 @@ def main(argv: list[str] | None = None) -> int:
         "commands": {"dockopt": dockopt, "hadolint": hadolint},
         "bytecode": "cached in a private PYTHONPYCACHEPREFIX, as after an install",
         "versions": {"dockopt": version(dockopt), "hadolint": version(hadolint)},
-        "targets": {"corpus_hadolint_over_dockopt_min": CORPUS_TARGET, "cold_dockopt_over_hadolint_max": COLD_TARGET},
+        "targets": {"corpus_hadolint_over_dockopt_min": CORPUS_TARGET, "cold_dockopt_over_hadolint_max": COLD_TARGET,
+                    "scale_file_seconds_max": SCALE_TARGET, "many_files_per_file_ratio_max": MANY_TARGET},
         "corpus": corpus,
         "cold": cold,
         "imports": import_times(one),
+        "scale": {"files": scale_files(dockopt, SCALE_RUNS), "many": many_files(dockopt)},
     }
     if args.json:
         print(json.dumps(result, indent=2))

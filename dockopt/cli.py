@@ -72,6 +72,7 @@ def fix(
     smoke_port: Optional[int] = typer.Option(None, "--smoke-port", help="With --measure: the port a server answers HTTP on (default: EXPOSE, else PORT)."),
     smoke_path: str = typer.Option("/", "--smoke-path", help="With --measure: the path asked for on that port."),
     keep: bool = typer.Option(False, "--keep", help="With --measure: keep the images it built."),
+    force: bool = typer.Option(False, "--force", help="Rewrite read-only files too."),
 ) -> None:
     """Rewrite Dockerfiles in place, or show (--diff) or test (--check) what would change.
 
@@ -92,7 +93,7 @@ def fix(
     report = _Report(color, diff, output_format == "json")
     write = not (diff or check)
     if measure:
-        _fix_measured(targets, plans, context, write, report, smoke_port, smoke_path, keep)
+        _fix_measured(targets, plans, context, write, report, smoke_port, smoke_path, keep, force)
         raise typer.Exit(report.finish(check))
     for path in report.progress(targets):
         transforms, _, safe_only = plans[path]
@@ -109,7 +110,7 @@ def fix(
             elif outcome.error and not (diff or check):
                 sys.stdout.buffer.write(text)
         else:
-            outcome = runner.run_file(path, transforms, context, safe_only, write, targets)
+            outcome = runner.run_file(path, transforms, context, safe_only, write, targets, force)
         named = stdin_filename if path == "-" else path
         folder = context if context is not None or named is None else os.path.dirname(os.path.abspath(named))
         report.add(outcome, write, folder)
@@ -118,7 +119,7 @@ def fix(
     raise typer.Exit(report.finish(check))
 
 
-def _fix_measured(targets, plans, context, write: bool, report: "_Report", port, path_asked, keep) -> None:
+def _fix_measured(targets, plans, context, write: bool, report: "_Report", port, path_asked, keep, force) -> None:
     """`fix --measure`: each Dockerfile's rewrite is built and run before it is shown or
     written; the changes that break it are left out (dockopt/measure/prove.py)."""
     from dockopt.measure.engine import Engine, EngineError
@@ -143,7 +144,7 @@ def _fix_measured(targets, plans, context, write: bool, report: "_Report", port,
             if proof.error:
                 report.add(runner.Outcome(path, error=proof.error), write)
                 continue
-            outcome = runner.run_file(path, proof.kept, context, safe_only, write, targets)
+            outcome = runner.run_file(path, proof.kept, context, safe_only, write, targets, force)
             folder = context if context is not None else os.path.dirname(os.path.abspath(path))
             report.add(outcome, write, folder, proof=proof)
             for companion in outcome.companions:
@@ -196,9 +197,9 @@ def check(
             result = findings.check_file(path, transforms, checks, context, safe_only)
         if result.error:
             errors.append((path, result.error))
-            print(f"{path}:{result.error}", file=sys.stderr)
+            print(f"{_shown(path)}:{result.error}", file=sys.stderr)
         elif result.skipped:
-            print(f"{path}:{result.skipped}", file=sys.stderr)
+            print(f"{_shown(path)}:{result.skipped}", file=sys.stderr)
         found.extend(result.findings)
         if output_format == "text":
             _write(findings.to_text(result.findings))
@@ -208,8 +209,9 @@ def check(
         order = {r.id: i for i, r in enumerate(_all_rules())}
         _write(findings.to_sarif(found, sorted(ran.values(), key=lambda r: order[r.id]), errors))
     elif found:
-        fixable = sum(f.fixable for f in found)
-        print(f"dockopt: {len(found)} finding(s), {fixable} fixable with `dockopt fix`", file=sys.stderr)
+        # as `dockopt fix` counts them: a change made to several instructions is one change
+        changes = len({(f.path, f.id, f.message) for f in found if f.fixable})
+        print(f"dockopt: {len(found)} finding(s); `dockopt fix` makes {changes} change(s)", file=sys.stderr)
     if errors:
         raise typer.Exit(2)
     raise typer.Exit(1 if any(findings.at_least(f.severity, severity) for f in found) else 0)
@@ -225,9 +227,12 @@ def _targets(paths, context, settings, stdin_filename=None) -> tuple[list[str], 
         _fail(f"--context {context}: not a folder")
     if stdin_filename is not None and "-" not in (paths or []):
         _fail("--stdin-filename names the file behind -: give - as the path")
-    targets = list(runner.discover(paths or ["."]))
+    skipped: list[tuple[str, str]] = []
+    targets = list(runner.discover(paths or ["."], skipped))
+    for path, why in skipped:
+        print(f"{_shown(path)}: skipped: {why}", file=sys.stderr)
     if not targets:
-        _fail("no Dockerfiles found")
+        _fail("no Dockerfiles found" + (" (see the skipped paths above)" if skipped else ""))
     return targets, {path: settings.for_target(stdin_filename if path == "-" and stdin_filename else path)
                      for path in targets}
 
@@ -409,14 +414,14 @@ class _Report:
 
             measured = ["  " + line for line in to_lines(proof)]
             if measured and not outcome.changed:
-                print(f"{outcome.path}: left as it is", file=sys.stderr)
+                print(f"{_shown(outcome.path)}: left as it is", file=sys.stderr)
                 print("\n".join(measured), file=sys.stderr)
         if outcome.error:
             self.failed += 1
-            print(f"{outcome.path}:{outcome.error}", file=sys.stderr)
+            print(f"{_shown(outcome.path)}:{outcome.error}", file=sys.stderr)
             return
         if outcome.skipped and not self.json:
-            print(f"{outcome.path}:{outcome.skipped}", file=sys.stderr)
+            print(f"{_shown(outcome.path)}:{outcome.skipped}", file=sys.stderr)
         if not outcome.changed:
             return
         if companion:
@@ -434,7 +439,7 @@ class _Report:
         from dockopt.optimizer.pipeline import changed_lines, distinct_changes, where
 
         listed, lines = distinct_changes(result), changed_lines(result)
-        print(f"{outcome.path}: {verb} {len(listed)} change(s)", file=sys.stderr)
+        print(f"{_shown(outcome.path)}: {verb} {len(listed)} change(s)", file=sys.stderr)
         for change in listed:
             t, at = change.transform, where(lines[change.transform.id, change.explanation])
             print(f"  {at}: {t.id} {t.name} ({change.safety}): {change.explanation}", file=sys.stderr)
@@ -522,6 +527,12 @@ class _Report:
         console.print(table)
         for source in self.totals.sources:
             console.print(f"size source: {images.cited(source)}")
+
+
+def _shown(path: str) -> str:
+    from dockopt.optimizer.runner import shown
+
+    return shown(path)
 
 
 def _diff_name(path: str) -> str:

@@ -1,4 +1,4 @@
-"""What several test modules share: the corpus, BuildKit's parser as an oracle, hadolint.
+"""What several test modules share: the corpus, BuildKit's parser as an oracle, hadolint, tally.
 
 The real-world corpus lives beside the repository (`../shared/corpus/files`) and may be
 absent; a test that takes a `corpus_file` argument is run once per corpus file, or is
@@ -64,6 +64,15 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def buildkit() -> type[BuildKit]:
     return BuildKit
+
+
+@pytest.fixture(scope="session")
+def tally() -> str:
+    """tally's command line (dev dependency tally-cli), which embeds BuildKit's linter."""
+    found = shutil.which("tally", path=str(Path(sys.executable).parent)) or shutil.which("tally")
+    if not found:
+        pytest.skip("tally is not installed (dev dependency tally-cli)")
+    return found
 
 
 @pytest.fixture(scope="session")

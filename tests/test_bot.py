@@ -496,7 +496,7 @@ def test_body_stays_under_githubs_limit() -> None:
     text = bodymod.body(files, "main")
     assert len(text) <= bodymod.MAX_BODY
     assert "Diff cut after" in text and "`dockopt fix --diff` on the branch shows it whole" in text
-    assert text.count("<details>") == 1 and text.rstrip().endswith("</sub>")
+    assert text.count("<details>") == 2 and text.rstrip().endswith("</sub>")  # the changes, the diff
 
 
 def test_a_list_of_changes_too_long_is_cut_too() -> None:
@@ -574,3 +574,22 @@ def test_bad_configuration_on_the_base_is_one_line_and_cleans_up(project, api) -
     assert done.stderr.count("\n") == 1 and TRACEBACK not in done.stderr
     assert git("worktree", "list", cwd=work).count("\n") == 0
     assert api.writes() == []
+
+
+def test_body_leads_with_a_table_and_counts_files_by_kind(tmp_path) -> None:
+    from dockopt.optimizer.pipeline import Result
+
+    work = tmp_path / "svc"
+    write(work / "package.json", '{"name": "svc", "dependencies": {"express": "^4"}}\n')
+    write(work / "package-lock.json", '{"lockfileVersion": 3, "packages": {"": {}}}\n')
+    result = optimize(NAIVE, ALL, BuildContext(str(work)))
+    files = [bodymod.FileChange("Dockerfile", result, None, str(work)),
+             bodymod.FileChange(".dockerignore", Result(None, "node_modules\n", []))]
+    text = bodymod.body(files, "main")
+    assert text.startswith("dockopt rewrote 1 Dockerfile and 1 .dockerignore on `main`")
+    table = text.split("\n\n", 2)[1]
+    assert table.startswith("| Dockerfile | final base image | size | stages |")
+    row = table.splitlines()[2]
+    assert row.startswith("| `Dockerfile` |") and "(estimate" in row and " safe, " in row and "review |" in row
+    assert text.index("| Dockerfile |") < text.index("<details>") < text.index("### `Dockerfile`")
+    assert bodymod.title(files) == "dockopt: optimize Dockerfile"

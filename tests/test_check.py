@@ -188,6 +188,13 @@ CATCHES = [
     ("DO515", "FROM registry:5000/app", 1),
     ("DO515", "FROM --platform=linux/amd64 quay.io/x/y:latest AS app", 1),
     ("DO515", "FROM debian:12 AS build\nFROM ubuntu", 2),
+    ("DO516", "FROM alpine:3.20 AS a\nARG VERSION=1.2\nFROM alpine:3.20\nENV APP_VERSION=$VERSION", 4),
+    ("DO516", "FROM alpine:3.20\nCOPY ${SRC:-.} /app", 2),
+    ("DO516", "FROM alpine:3.20\nENV A=1 B=$A", 2),
+    ("DO516", "FROM alpine:3.20\nRUN --mount=type=cache,target=$CACHE true", 2),
+    ("DO516", "FROM alpine:3.20\nWORKDIR /opt/\"$APP\"", 2),
+    ("DO517", "FROM alpine:$TAG", 1),
+    ("DO517", "FROM debian:%%SUITE%%", 1),
 ]
 
 CATCHES_NOT = [
@@ -270,6 +277,11 @@ CATCHES_NOT = [
     ("DO514", "FROM debian:12\nUSER $APP_USER"),
     ("DO515", "FROM ghcr.io/acme/base:2.4"),
     ("DO515", "FROM scratch"),
+    ("DO516", "FROM alpine:3.20\nARG VERSION\nENV APP_VERSION=$VERSION PATH=/opt/bin:$PATH"),
+    ("DO516", "FROM alpine:3.20 AS base\nENV HOME=/srv\nFROM base\nWORKDIR $HOME"),
+    ("DO516", "FROM alpine:3.20\nENV A='$B' C=\\$D\nRUN echo $UNSET\nCMD echo $UNSET"),
+    ("DO516", "FROM alpine:3.20\nENV NO_PROXY=$no_proxy"),
+    ("DO517", "FROM --platform=$BUILDPLATFORM golang:1.22-${TARGETOS:-linux} AS build\nFROM build"),
     ("DO515", "FROM ghcr.io/acme/base@sha256:" + "a" * 64),
     ("DO515", "FROM ${BASE}"),
     ("DO515", "FROM debian:12 AS build\nFROM build"),
@@ -324,6 +336,26 @@ def test_a_problem_may_set_its_own_severity_and_hadolint_ids(check_id: str, text
 def test_buildkit_ids_are_named() -> None:
     [finding] = problems("DO501", "ENV DB_PASSWORD=hunter2")
     assert finding.buildkit == ("SecretsUsedInArgOrEnv",)
+
+
+def test_a_check_names_every_buildkit_rule_it_answers_for() -> None:
+    [undefined] = problems("DO516", "FROM alpine:3.20\nUSER $APP_UID")
+    assert (undefined.buildkit, undefined.severity) == (("UndefinedVar",), "info")
+    [empty] = find("ARG BASE\nFROM $BASE\n", [], [by_id("DO517")])
+    assert empty.buildkit == ("InvalidDefaultArgInFrom", "UndefinedArgInFrom") and "empty" in empty.message
+    [undeclared] = problems("DO517", "FROM alpine:$TAG")
+    assert "$TAG declared by no ARG" in undeclared.message
+
+
+@pytest.mark.parametrize("text, lines", [
+    ("ARG BASE\nFROM $BASE\n", [2]),
+    ("ARG DIST=Debian\nFROM $DIST:12\n", [2]),
+    ("ARG TAG=3.20\nFROM alpine:$TAG\n", []),
+    ("ARG REGISTRY=ghcr.io\nARG IMAGE=${REGISTRY}/acme/app\nFROM $IMAGE@sha256:" + "0" * 64 + "\n", []),
+    ("ARG TAG\nFROM alpine:${TAG:-3.20}\n", []),
+])
+def test_from_arg_default_expands_the_global_args(text: str, lines: list) -> None:
+    assert [f.line for f in find(text, [], [by_id("DO517")])] == lines
 
 
 def test_severity_order() -> None:
@@ -425,6 +457,18 @@ def test_global_pragmas() -> None:
         assert find(text, [], chosen) == []
 
 
+@pytest.mark.parametrize("directive, silenced", [
+    ("# check=skip=UndefinedVar", {"DO516"}),
+    ("# check=skip=SecretsUsedInArgOrEnv,UndefinedVar;error=true", {"DO501", "DO516"}),
+    ("# check=skip=all", {"DO501", "DO516"}),
+    ("# check=error=true", set()),
+])
+def test_buildkit_check_directive_silences_the_checks_naming_those_rules(directive: str, silenced: set) -> None:
+    chosen = [by_id("DO501"), by_id("DO516"), by_id("DO514")]
+    text = f"{directive}\nFROM debian:12\nENV DB_PASSWORD=hunter2 HOME=$NOWHERE\n"
+    assert {f.id for f in find(text, [], chosen)} == {"DO501", "DO516", "DO514"} - silenced
+
+
 def test_a_pragma_silences_only_the_hadolint_id_of_that_problem() -> None:
     chosen = [by_id("DO515"), by_id("DO514")]
     assert [f.id for f in find("# hadolint ignore=DL3006\nFROM ghcr.io/a/b\nUSER app\n", [], chosen)] == []
@@ -460,7 +504,8 @@ MIXED = "FROM debian:12\nMAINTAINER ops@example.com\nENV DB_PASSWORD=hunter2\nRU
 
 def test_text_format() -> None:
     lines = to_text(find(MIXED, TRANSFORMS, CHECKS, path="Dockerfile")).splitlines()
-    assert "Dockerfile:2:1: DO102 [warning] MAINTAINER is deprecated: the author becomes an OCI label (hadolint DL4000)" in lines
+    assert ("Dockerfile:2:1: DO102 [warning] MAINTAINER is deprecated: the author becomes an OCI label "
+            "(hadolint DL4000; BuildKit MaintainerDeprecated)") in lines
     secret = next(line for line in lines if " DO501 " in line)
     assert re.fullmatch(r"Dockerfile:3:5: DO501 \[error\] .+ \(hadolint DL3064; BuildKit SecretsUsedInArgOrEnv\)", secret)
     assert all(re.fullmatch(r"Dockerfile:\d+:\d+: DO\d{3} \[(error|warning|info|style)\] .+", line) for line in lines)
@@ -570,7 +615,37 @@ def test_text_output_and_summary(project: Path) -> None:
     assert run.stdout.decode().splitlines() == to_text(found).splitlines()
     fixable = sum(f.fixable for f in found)
     assert 0 < fixable < len(found)
-    assert f"dockopt: {len(found)} finding(s), {fixable} fixable with `dockopt fix`\n".encode() == run.stderr
+    fixed = dockopt("fix", "--check", cwd=project).stderr.decode()
+    made = int(re.search(r"would fix (\d+) change", fixed).group(1))
+    assert f"dockopt: {len(found)} finding(s); `dockopt fix` makes {made} change(s)\n".encode() == run.stderr
+
+
+def _fixable(text: str, folder) -> set[tuple[str, str]]:
+    return {(f.id, f.message) for f in find(text, TRANSFORMS, [], BuildContext(folder)) if f.fixable}
+
+
+def _fixed(text: str, folder) -> set[tuple[str, str]]:
+    return {(c.transform.id, c.explanation) for c in optimize(text, TRANSFORMS, BuildContext(folder)).changes}
+
+
+FIXTURE_INPUTS = sorted((Path(__file__).parent / "fixtures").glob("*/*/Dockerfile"))
+
+
+@pytest.mark.parametrize("dockerfile", FIXTURE_INPUTS, ids=[f"{p.parent.parent.name}/{p.parent.name}" for p in FIXTURE_INPUTS])
+def test_check_reports_exactly_what_fix_changes_in_every_fixture(dockerfile: Path) -> None:
+    text = dockerfile.read_bytes().decode("utf-8")
+    assert _fixable(text, dockerfile.parent) == _fixed(text, dockerfile.parent)
+
+
+def test_check_reports_exactly_what_fix_changes_in_every_corpus_file(corpus_file) -> None:
+    from dockopt.optimizer.syntax import ParseError
+
+    try:
+        text = corpus_file.read_bytes().decode("utf-8")
+        fixed = _fixed(text, None)
+    except (UnicodeDecodeError, ParseError):
+        pytest.skip("not a Dockerfile docker builds")
+    assert _fixable(text, None) == fixed
 
 
 def test_json_and_sarif_output(project: Path) -> None:
@@ -653,3 +728,16 @@ def test_explain_a_check(key: str, project: Path) -> None:
     assert run.returncode == 0
     assert run.stdout.decode().startswith("DO501 secret-in-env (error)\n")
     assert by_id("DO501").doc.strip() in run.stdout.decode()
+
+
+@pytest.mark.parametrize("text", [
+    "FROM node:20\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"a.js\"]\n",
+    "FROM node:20\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"a.js\"]",
+    "FROM node:20\nCMD node a.js\n\n\n",
+])
+def test_no_finding_points_past_the_last_line(text: str) -> None:
+    # Regression: DO206's USER, inserted after the last line, was reported one line past the end.
+    lines = len(text.splitlines())
+    found = find(text, TRANSFORMS, CHECKS, BuildContext(None))
+    assert found, "the example has findings"
+    assert all(1 <= f.line <= f.end_line <= lines for f in found), [(f.id, f.line, f.end_line) for f in found]

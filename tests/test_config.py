@@ -277,3 +277,12 @@ def test_declared_images_get_the_os_of_the_image_they_are_built_from(repo: Path)
     # without the declaration the image is unknown, and nothing reads its OS
     (repo / "pyproject.toml").unlink()
     assert b"SHELL" not in dockopt("fix", "--diff", "--select", "DO109", "Dockerfile", cwd=repo).stdout
+
+
+def test_a_dotfile_may_hold_the_pyproject_table_as_is(repo: Path) -> None:
+    # The README shows `[tool.dockopt]`; people copy it into .dockopt.toml.
+    write(repo / ".dockopt.toml", TABLE)
+    assert load(str(repo)) == Config(ignore=("DO102",), path=str(repo / ".dockopt.toml"))
+    write(repo / ".dockopt.toml", '[tool.dockopt]\nignore = ["DO102"]\n[tool.other]\nx = 1\n')
+    with pytest.raises(ConfigError, match="unknown key 'tool'"):
+        load(str(repo))

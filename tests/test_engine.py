@@ -9,7 +9,8 @@ build lab has no Alpine images), and the test asserts what the measurement says:
 - the original builds, and so does the rewrite, with no change dropped;
 - the container behaves the same (the same HTTP status on the port; or the same exit code
   and output);
-- the final image is not larger;
+- the final image is not larger (give or take `SLACK` bytes: moving the install before the
+  source copies the dependency manifests twice, in a layer of their own and with the rest);
 - after a source-only change, every RUN step dockopt says the cache keeps is CACHED in the
   rewrite's rebuild, and no fewer RUN steps are cached than in the original's.
 
@@ -31,6 +32,7 @@ from dockopt.measure.engine import Engine, EngineError
 from helpers import dockopt
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SLACK = 64 * 1024
 PROJECTS = sorted(p.parent for p in FIXTURES.glob("*/*/engine.toml"))
 
 
@@ -77,7 +79,7 @@ def test_the_rewrite_builds_behaves_the_same_and_keeps_its_cache(project: Path, 
     assert measured["same_behaviour"], (before["smoke"], after["smoke"])
     if "port" in settings:
         assert after["smoke"]["status"] is not None, "the server never answered"
-    assert after["size_bytes"] <= before["size_bytes"]
+    assert after["size_bytes"] <= before["size_bytes"] + SLACK, (before["size_bytes"], after["size_bytes"])
 
     promised = {s["line"] for s in entry["impact"]["cached_layers"]["after"]["cached"]
                 if s["instruction"].upper().startswith("RUN")}
@@ -92,9 +94,9 @@ def test_a_change_that_does_not_build_here_is_dropped_and_the_rest_written(tmp_p
     # Without base-flavour = "slim" the stage split chooses node:20-alpine, which the build
     # lab cannot pull: that change must be dropped, named with its reason, and the rest of
     # the rewrite written and proven.
-    project = next((p for p in PROJECTS if p.parent.name == "stage-split" and p.name.startswith("node-")), None)
-    if project is None:
-        pytest.skip("needs a buildable Node project that the stage split rewrites")
+    project = FIXTURES / "stage-split" / "node-pnpm-seed"  # its split chooses alpine by default
+    if project not in PROJECTS:
+        pytest.skip("needs the buildable seed project")
     work = _copy(project, tmp_path, flavour=None)
     entry = _measure(work)
     if entry["measure"]["dropped"] == []:
@@ -104,3 +106,20 @@ def test_a_change_that_does_not_build_here_is_dropped_and_the_rest_written(tmp_p
     written = (work / "Dockerfile").read_text()
     assert "alpine" not in written
     assert entry["measure"]["rewrite"] is None or entry["measure"]["rewrite"]["builds"]
+
+
+def test_the_bot_puts_what_was_measured_in_its_pull_request(tmp_path: Path) -> None:
+    import subprocess
+
+    project = next((p for p in PROJECTS if p.parent.name == "cache-order"), PROJECTS[0] if PROJECTS else None)
+    if project is None:
+        pytest.skip("no buildable project")
+    work = _copy(project, tmp_path)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "init"],
+                 ["remote", "add", "origin", str(work)]):
+        subprocess.run(["git", *args], cwd=work, check=True, capture_output=True)
+    run = dockopt("bot", "--repo", "o/n", "--dry-run", "--measure", "--base", "main", ".", cwd=work, timeout=1800)
+    assert run.returncode == 0, run.stderr.decode()
+    body = run.stdout.decode()
+    assert "(measured: the built images)" in body and "**Built and run:**" in body, body[:2000]

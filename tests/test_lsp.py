@@ -476,3 +476,22 @@ def test_review_setting_from_workspace_configuration(start, tmp_path: Path) -> N
         assert client.close() == 0
     finally:
         client.kill()
+
+
+def test_a_huge_document_never_stalls_the_server(start, tmp_path: Path) -> None:
+    # Regression: after a 5 MB didChange of long RUN lines, no formatting request was
+    # answered within 400 s. Now: nothing to offer for it, at once, and the server goes on.
+    small = NEEDS_WORK
+    uri = write(tmp_path / "Dockerfile", small)
+    other = write(tmp_path / "Other.Dockerfile", small)
+    client = start()
+    client.open(uri, small)
+    client.open(other, small)
+    huge = "FROM debian:bookworm\n" + "".join(f"RUN echo {'x' * 1000} {i}\n" for i in range(5000))
+    client.change(uri, huge, 2)
+    assert client.format(uri) in ([], None)
+    assert client.code_actions(uri, {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}) in ([], None)
+    # the other document is still served
+    safe = optimize(small, ALL, BuildContext(tmp_path), safe_only=True).output
+    assert apply_edits(small, client.format(other)) == safe
+    assert client.close() == 0

@@ -82,14 +82,15 @@ def test_the_smoke_port_is_the_final_stages(text: str, port: int | None) -> None
 def test_the_source_change_edits_a_source_file_the_context_sends(tmp_path: Path) -> None:
     write(tmp_path / "package.json", "{}\n")
     write(tmp_path / "setup.py", "\n")
+    write(tmp_path / "index.php", "<?php echo 1; ?>\n")
     write(tmp_path / "build" / "a.js", "1\n")
     write(tmp_path / "src" / "server.js", "1\n")
     write(tmp_path / ".dockerignore", "build\n")
     assert source_file(str(tmp_path)) == "src/server.js"
     copy = tmp_path.parent / "copy"
     os.link(tmp_path / "src" / "server.js", copy)
-    touch_source(str(tmp_path), "src/server.js")
-    assert (tmp_path / "src" / "server.js").read_text() == "1\n\n"
+    touch_source(str(tmp_path), "src/server.js", "run1")
+    assert (tmp_path / "src" / "server.js").read_text() == "1\n// source-only change by dockopt --measure run1\n"
     assert copy.read_text() == "1\n", "a hard link to the user's file was written through"
 
 
@@ -97,6 +98,7 @@ class FakeEngine:
     """Builds anything but an Alpine image; every image answers HTTP 200."""
 
     host_network = True
+    run_id = "fake"
 
     def __init__(self) -> None:
         self.built: list[str] = []

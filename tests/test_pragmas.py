@@ -42,3 +42,25 @@ def test_global_pragma_silences_the_whole_file(pragma: str) -> None:
 def test_other_rules_are_not_silenced() -> None:
     text = BASE + "# hadolint ignore=DL3008\nADD a /a\n"
     assert "COPY a /a" in optimize(text).output
+
+
+@pytest.mark.parametrize(
+    "directive, kept",
+    [
+        ("# check=skip=FromAsCasing", "as build"),
+        ("# check=skip=JSONArgsRecommended,FromAsCasing", "as build"),
+        ("# check = skip = all ; error = true", "as build"),
+        ("# check=error=true", "AS build"),
+        ("# check=skip=ConsistentInstructionCasing", "AS build"),
+    ],
+)
+def test_buildkit_check_directive_silences_the_transforms_for_those_checks(directive: str, kept: str) -> None:
+    # BuildKit's own way to skip its build checks, `# check=skip=...`, is honoured like
+    # `# hadolint global ignore=...`, for the transforms that name those checks.
+    out = optimize(f"{directive}\nFROM golang:1.22 as build\nRUN go build -o /app .\n").output
+    assert f"FROM golang:1.22 {kept}\n" in out
+
+
+def test_a_check_directive_after_the_first_instruction_is_a_comment() -> None:
+    out = optimize("FROM golang:1.22 as build\n# check=skip=FromAsCasing\nRUN true\n").output
+    assert "FROM golang:1.22 AS build" in out

@@ -456,3 +456,13 @@ def test_corpus_runs(corpus_file):
     for ins in tree.instructions:
         if ins.shell is not None:
             check_spans(text, ins, commands(ins), tree.escape)
+
+
+@pytest.mark.parametrize("script", [
+    "echo " + "$(echo " * 500 + "x" + ")" * 500,
+    '"$(echo ' * 2000 + "x" + ')"' * 2000,
+])
+def test_nesting_too_deep_to_read_is_a_syntax_error_not_a_crash(script: str) -> None:
+    # Regression: RecursionError, reported as "internal error ... this is a dockopt bug".
+    with pytest.raises(ShellSyntaxError):
+        parse_commands(script)

@@ -9,6 +9,8 @@ stay at the end of the module as regression tests, each with its reproducer.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -463,7 +465,8 @@ def test_replacing_an_instruction_keeps_its_neighbours(text: str) -> None:
         if target.heredocs or target.inner_comments or target.keyword == "FROM":
             continue
         start, end = target.content_span()
-        rewritten = parse(text[:start] + f"{target.keyword_text} x" + text[end:])
+        replacement = "x=1" if target.keyword in ("ENV", "LABEL") else "x"  # `ENV x` has no value: refused
+        rewritten = parse(text[:start] + f"{target.keyword_text} {replacement}" + text[end:])
         others = [n.text for n in tree.nodes if n is not target]
         assert [n.text for n in rewritten.nodes if n.start != target.start] == others
 
@@ -536,3 +539,49 @@ def test_no_heredoc_on_a_line_buildkit_cannot_lex(text: str, buildkit) -> None:
     else:
         with pytest.raises(ParseError):
             parse(text)
+
+
+# --------------------------------------------------------------------------- parity with BuildKit
+# Each found by fuzzing (issue: reliability): dockopt refused what docker builds, or took
+# what docker refuses. BuildKit's parser (the `dockerfile` package) is the oracle.
+
+PARITY = {
+    "line of 65535 bytes": ("FROM a\nRUN echo " + "x" * 65526 + "\n", None),
+    "line of 65536 bytes": ("FROM a\nRUN " + "x" * 65532 + "\n", "dockerfile line greater than max allowed size of 65535"),
+    "line over the limit in bytes, not characters": ("FROM a\nRUN " + "é" * 32767 + "\n", "max allowed size"),
+    "ENV without a value": ("FROM a\nENV A\n", "ENV must have two arguments"),
+    "LABEL without a value": ("FROM a\nLABEL maintainer\n", "LABEL must have two arguments"),
+    "ENV = c": ("FROM a\nENV = c\n", "can't find = in \"c\""),
+    "ENV with a quoted value": ('FROM a\nENV A="x y" B=2\n', None),
+    "empty ENV (refused at build, not by the parser)": ("FROM a\nENV\n", None),
+    "NaN is no JSON to Go": ("FROM a\nCMD [NaN]\n", None),
+    "-Infinity is no JSON to Go": ('FROM a\nCMD ["sh", -Infinity]\n', None),
+    "1e999 overflows Go's float64": ("FROM a\nRUN [1e999]\n", None),
+    "a JSON array of non-strings": ('FROM a\nCMD ["a", true]\n', "arrays must be comprised of strings only"),
+    "\\v is no space to Go's regexp": ("#\x0bescape=`\nFROM a\nRUN a \\\n  b\n", None),
+    "a trailing no-break space after the escape token": ("# escape=` \u00a0\nFROM a\n", "invalid escape token"),
+    "<<\"\" opens no heredoc": ('FROM a\nRUN cat "" <<""\n', None),
+    "${h:} is a bad substitution: no heredoc": ('FROM a\nRUN echo "${h:}" <<EOF\n', None),
+}
+
+
+@pytest.mark.parametrize("text, error", PARITY.values(), ids=list(PARITY))
+def test_parser_refuses_exactly_what_buildkit_refuses(text: str, error: str | None, buildkit) -> None:
+    try:
+        buildkit.parse(text)
+        buildkit_error = None
+    except buildkit.Error as exc:
+        buildkit_error = str(exc)
+    if error is None:
+        assert buildkit_error is None
+        tree = parse(text)
+        assert tree.render() == text
+    else:
+        assert buildkit_error is not None and error in buildkit_error
+        with pytest.raises(ParseError, match=re.escape(error)):
+            parse(text)
+
+
+def test_json_go_does_not_read_is_shell_form() -> None:
+    cmd = parse("FROM a\nCMD [NaN]\n").instructions[-1]
+    assert not cmd.json and cmd.shell == "[NaN]"

@@ -31,7 +31,8 @@ OFFICIAL = "official-images/{name}: docker-library/official-images library/{name
 DOCS = "image-docs/{name}: docker-library/docs, commit c4a9ba41443, 2026-08-21"
 DISTROLESS = "distroless-README.md: GoogleContainerTools/distroless README, commit cd080764af31, 2026-08-21"
 SEED = ("seeds/003_d5932590af2a0d6c.txt: a case study's figures for a Node.js image, read as "
-        "compressed sizes (the study does not say)")
+        "compressed sizes (the study does not say; shared/data/README.md quotes them as compressed)")
+SIZES = "image-sizes.tsv"
 
 # Facts not in ../shared/data, each from a named public file.
 ALPINE_DOC = "docker-library/docs alpine/content.md, commit 06f380c8f843 (musl libc and BusyBox; `apk add`)"
@@ -79,6 +80,14 @@ WORKDIRS = {
                                      said="one RUN from debian.sh, CMD; no WORKDIR")),
     "ubuntu": ("/", REPO_INFO.format(name="ubuntu", tag="latest", commit="01470af91233",
                                      said="umoci add-layer and config: cmd, env, labels; no WORKDIR")),
+    "busybox": ("/", REPO_INFO.format(name="busybox", tag="latest", commit="01a7054230d5",
+                                       said="one layer (`RUN BusyBox 1.38.0 ...`), Default Command `[\"sh\"]`; no WORKDIR")),
+    "python": ("/", "docker-library/python <version>/<variant>/Dockerfile, commit 4f07059567fa (the Linux "
+                    "files in ../shared/corpus): no WORKDIR; built FROM debian:*-slim, alpine:* or buildpack-deps:*, "
+                    "none of which sets one (docker-library/buildpack-deps debian/bookworm/Dockerfile, commit "
+                    "84e7e4602613, and curl/Dockerfile, commit 4f0449f75e6f: FROM, RUN only)"),
+    "node": ("/", "nodejs/docker-node 22/trixie/Dockerfile, commit 09c24884cd9f: no WORKDIR; built FROM "
+                  "buildpack-deps:trixie (no WORKDIR, as for python)"),
     "golang": ("/go", REPO_INFO.format(name="golang", tag="latest", commit="01b535c016d0",
                                        said="last instruction `WORKDIR /go`")
                + "; docker-library/golang 1.23/alpine3.22/Dockerfile, commit 19c4c4251cc5 (`ENV GOPATH /go`, "
@@ -333,11 +342,31 @@ def dotnet() -> dict:
     }}
 
 
-def sizes(seed: str, readme: str) -> list[dict]:
-    """Only the sizes a source states, with its words on what was measured."""
+def sizes(seed: str, readme: str, table: str, official: dict[str, list[dict]]) -> list[dict]:
+    """Only the sizes a source states, with its words on what was measured.
+
+    image-sizes.tsv first: docker-library/repo-info's compressed linux/amd64 figures, exact
+    to the byte, each with its date. A figure holds for every tag of the manifest block its
+    tag is in (`node:22` is `node:22-bookworm`), the newest figure winning where two rows
+    share a block, a row's own tag always its own. The other sources only fill what the
+    table lacks: the case study's node figures (it does not say whether compressed) and the
+    distroless README's round figures."""
     size = lambda ref, value, unit, approx, measure, source: dict(
         ref=ref, value=value, unit=unit, approx=approx, measure=measure, source=source)
-    return [
+    rows = [dict(zip(("image", "tag", "bytes", "date", "source"), line.split("\t")))
+            for line in table.splitlines()[1:] if line.strip()]
+    found: dict[str, dict] = {}
+    own: dict[str, dict] = {}
+    for row in sorted(rows, key=lambda r: _date(r["date"])):
+        figure_ = size(f"{row['image']}:{row['tag']}", round(int(row["bytes"]) / 1e6, 1), "MB", False, "compressed",
+                       f"{SIZES}: {row['source']} (linux/amd64, as of {_date(row['date'])})")
+        block = next((e for e in official.get(row["image"], [])
+                      if row["tag"] in e["tags"] + e.get("shared", [])), None)
+        for alias in (block["tags"] + block.get("shared", [])) if block else []:
+            found[f"{row['image']}:{alias}"] = figure_ | {"ref": f"{row['image']}:{alias}"}
+        own[figure_["ref"]] = figure_
+    found.update(own)
+    others = [
         size("node:20-bookworm", figure(seed, r"`node:20-bookworm` \((\d+)MB\)", "seed 003"),
              "MB", True, "compressed", SEED),
         size("node:20-alpine", figure(seed, r"`node:20-alpine` \((\d+)MB\)", "seed 003"),
@@ -350,6 +379,19 @@ def sizes(seed: str, readme: str) -> list[dict]:
         size("debian", figure(readme, r"`debian` \((\d+) MiB\)", "distroless README"),
              "MiB", False, "unspecified", DISTROLESS),
     ]
+    refs = {_normal(ref) for ref in found}
+    return [found[ref] for ref in sorted(found)] + [o for o in others if _normal(o["ref"]) not in refs]
+
+
+def _normal(ref: str) -> str:
+    return ref if ":" in ref.rsplit("/", 1)[-1] else ref + ":latest"
+
+
+def _date(text: str) -> str:
+    """`Tue, 13 Jan 2026 00:41:44 GMT` -> `2026-01-13`."""
+    from email.utils import parsedate_to_datetime
+
+    return parsedate_to_datetime(text).date().isoformat()
 
 
 def build(shared: Path = SHARED) -> dict:
@@ -363,11 +405,12 @@ def build(shared: Path = SHARED) -> dict:
     official = {name: parse_manifest(text) for name, text in manifests.items()}
     readme_dl = (data_dir / "distroless-README.md").read_text(encoding="utf-8")
     seed = (shared / "seeds" / "003_d5932590af2a0d6c.txt").read_text(encoding="utf-8")
+    table = (data_dir / "image-sizes.tsv").read_text(encoding="utf-8")
     releases = suites(official)
     return {
         "about": "Generated by tools/build_images_data.py from ../shared/data; do not edit by hand.",
         "suites": releases, "systems": systems(), "variants": variants(docs),
-        "sizes": sizes(seed, readme_dl), "distroless": distroless(readme_dl), "dotnet": dotnet(),
+        "sizes": sizes(seed, readme_dl, table, official), "distroless": distroless(readme_dl), "dotnet": dotnet(),
         "official": families(official, docs, releases), "architectures": architectures(list(manifests.values())),
     }
 

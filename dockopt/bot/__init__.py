@@ -177,10 +177,9 @@ class _Bot:
         for target in targets:
             transforms, _, safe_only = settings.for_target(target)
             rel = os.path.relpath(target, tree).replace(os.sep, "/")
-            measured = []
+            proof = None
             if self.engine is not None:  # built and run first; what breaks is left out
                 from dockopt.measure.prove import Options, prove
-                from dockopt.measure.report import headline
 
                 _say(f"{rel}: building and running the original and the rewrite")
                 proof = prove(target, None, transforms, safe_only, targets, self.engine, Options())
@@ -188,8 +187,6 @@ class _Bot:
                     skipped.append((rel, proof.error))
                     continue
                 transforms = proof.kept
-                measured = [line for line in [headline(proof)] if line]
-                measured += [f"dropped {d.transform}: {d.reason.splitlines()[0]}" for d in proof.dropped]
             outcome = runner.run_file(target, transforms, None, safe_only, True, targets)
             if outcome.error:
                 skipped.append((rel, outcome.error))
@@ -197,8 +194,8 @@ class _Bot:
                 continue
             for done in (outcome, *outcome.companions):  # a .dockerignore written beside it, too
                 if done.changed and not done.error:
-                    measured_here = measured if done is outcome else []
-                    files.append(FileChange(os.path.relpath(done.path, tree).replace(os.sep, "/"), done.result, measured_here))
+                    files.append(FileChange(os.path.relpath(done.path, tree).replace(os.sep, "/"), done.result,
+                                            proof if done is outcome else None, os.path.dirname(target)))
         return files, skipped, len(targets)
 
     def _push(self, repo: Repo, commit: str, base_sha: str) -> None:

@@ -1,14 +1,18 @@
 """The pull request's title, body and commit message: what changed, where, and why.
 
-The body lists, per Dockerfile, every change (transform id, name, safety, line, the edit's
-explanation and the transform's reason), then the whole diff in a collapsible block. GitHub
-refuses a body over 65,536 characters, so a long diff is cut at a line with a note saying
-how to see all of it; the list of changes is kept whole whenever it fits on its own.
+The body leads with what a maintainer judges in ten seconds (as Renovate's pull requests
+do): one table row per Dockerfile with its final base image before and after and its size,
+stages, the layers a source-only change keeps, and the number of safe and review changes.
+Figures `--measure` measured on an engine say so; the others are estimates and say that.
+Below, collapsed: every change (transform id, name, safety, line, the edit's explanation
+and the transform's reason), then the whole diff. GitHub refuses a body over 65,536
+characters, so a long diff is cut at a line with a note saying how to see all of it; the
+list of changes is kept whole whenever it fits on its own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dockopt import __version__
 from dockopt.bot.git import TRAILER
@@ -25,7 +29,12 @@ _MARGIN = 200  # room for the closing lines around a cut
 class FileChange:
     path: str  # relative to the repository root, with forward slashes
     result: Result
-    measured: list[str] = field(default_factory=list)  # what `--measure` built and ran
+    proof: object = None  # what `--measure` built and ran (dockopt.measure.prove.Proof), if it ran
+    context: str | None = None  # the build context folder, for the impact estimate
+
+    @property
+    def dockerfile(self) -> bool:
+        return not self.path.rsplit("/", 1)[-1].endswith(".dockerignore")
 
     @property
     def changes(self) -> list[Change]:
@@ -43,9 +52,10 @@ class FileChange:
 
 
 def title(files: list[FileChange]) -> str:
-    if len(files) == 1:
-        return f"dockopt: optimize {files[0].path}"
-    return f"dockopt: optimize {len(files)} Dockerfiles"
+    dockerfiles = [f for f in files if f.dockerfile] or files
+    if len(dockerfiles) == 1:
+        return f"dockopt: optimize {dockerfiles[0].path}"
+    return f"dockopt: optimize {len(dockerfiles)} Dockerfiles"
 
 
 def commit_message(files: list[FileChange]) -> str:
@@ -59,22 +69,29 @@ def commit_message(files: list[FileChange]) -> str:
 def body(files: list[FileChange], base: str, skipped: list[tuple[str, str]] = (), limit: int = MAX_BODY) -> str:
     changes = [c for f in files for c in f.changes]
     review = sum(c.safety == REVIEW for c in changes)
+    dockerfiles = [f for f in files if f.dockerfile]
+    kinds = [_count(len(dockerfiles), "Dockerfile")] + (
+        [_count(len(files) - len(dockerfiles), ".dockerignore")] if len(files) > len(dockerfiles) else [])
     head = [
-        f"dockopt rewrote {_count(len(files), 'Dockerfile')} on `{base}`: "
+        f"dockopt rewrote {' and '.join(kinds)} on `{base}`: "
         f"{_count(len(changes), 'change')} ({len(changes) - review} safe, {review} review).",
+        "",
+        *_table(dockerfiles),
         "",
         "A `safe` change builds an equivalent image. A `review` change alters the image's contents "
         "or behaviour: read it before merging. `dockopt explain ID` documents each rule.",
+        "",
+        f"<details>\n<summary>Every change and why ({_count(len(changes), 'change')})</summary>",
     ]
     for f in files:
         head += ["", f"### `{f.path}`", ""]
-        head += [f"**Measured:** {_text(line)}" + ("  " if i < len(f.measured) - 1 else "")
-                 for i, line in enumerate(f.measured)]
-        head += [""] if f.measured else []
         for c in f.changes:
             t = c.transform
             head.append(f"- {f.lines(c)}: **{t.id} {t.name}** ({c.safety}): {_text(c.explanation)}")
             head.append(f"  <br>Why: {_text(t.why)}")
+        for d in getattr(f.proof, "dropped", None) or []:
+            head.append(f"- dropped **{d.transform}**: {_text(d.reason.splitlines()[0])}")
+    head += ["", "</details>"]
     if skipped:
         head += ["", "### Not rewritten", ""]
         head += [f"- `{path}`: {_text(error)}" for path, error in skipped]
@@ -82,8 +99,40 @@ def body(files: list[FileChange], base: str, skipped: list[tuple[str, str]] = ()
     head_text, foot_text = "\n".join(head) + "\n", "\n".join(foot)
     if len(head_text) + len(foot_text) + _MARGIN * 2 > limit:
         head_text = _cut(head_text, limit // 2, "the list of changes is cut here; `dockopt fix --diff` shows them all")
+        head_text += "\n</details>\n"
     room = limit - len(head_text) - len(foot_text) - _MARGIN
     return head_text + _details("".join(f.diff for f in files), room) + foot_text
+
+
+def _table(files: list[FileChange]) -> list[str]:
+    """One row per Dockerfile: base image, size, stages, cached layers, changes."""
+    from dockopt.optimizer.context import BuildContext
+    from dockopt.optimizer.impact import assess, size_text
+
+    rows = ["| Dockerfile | final base image | size | stages | kept after a source-only change | changes |",
+            "|---|---|---|---|---|---|"]
+    notes: list[str] = []
+    for f in files:
+        estimate = assess(f.result, BuildContext(f.context))
+        old, new = estimate.before, estimate.after
+        base = f"`{old.base.ref}`" if old.base.ref == new.base.ref else f"`{old.base.ref}` → `{new.base.ref}`"
+        o, r = getattr(f.proof, "original", None), getattr(f.proof, "rewrite", None)
+        if o is not None and r is not None and o.build.ok and r.build.ok:
+            from dockopt.measure.report import headline, mb
+
+            size = f"{mb(o.build.size)} → {mb(r.build.size)} (measured: the built images)"
+            runs = [(sum(s.cached for s in side.run_steps), len(side.run_steps)) for side in (o, r)]
+            kept = (f"{runs[0][0]} of {runs[0][1]} → {runs[1][0]} of {runs[1][1]} RUN steps (measured)"
+                    if o.rebuild is not None and r.rebuild is not None else "not measured")
+            notes.append(f"`{f.path}`: {headline(f.proof)}")
+        else:
+            size = (f"{size_text(old.base)} → {size_text(new.base)} (estimate: the base image alone)"
+                    if old.base.ref != new.base.ref else f"{size_text(old.base)} (estimate: the base image alone)")
+            kept = f"{len(old.cached)} → {len(new.cached)} layers (estimate)"
+        safe = sum(c.safety != REVIEW for c in f.changes)
+        rows.append(f"| `{f.path}` | {base} | {size} | {old.stages} → {new.stages} | {kept} | "
+                    f"{safe} safe, {len(f.changes) - safe} review |")
+    return rows + ([""] + [f"**Built and run:** {_text(n)}  " for n in notes] if notes else [])
 
 
 def _details(diff: str, room: int) -> str:

@@ -16,6 +16,7 @@ from dockopt.checks import (
     container_commands,
     copy_relative_dest,
     curl_pipe_shell,
+    from_arg_default,
     gem_pin,
     healthcheck,
     interactive_tools,
@@ -24,6 +25,7 @@ from dockopt.checks import (
     root_user,
     secret_in_env,
     sudo,
+    undefined_var,
 )
 from dockopt.optimizer.findings import Check
 
@@ -43,6 +45,8 @@ ALL: tuple[Check, ...] = (
     healthcheck.CHECK,
     root_user.CHECK,
     base_tag.CHECK,
+    undefined_var.CHECK,
+    from_arg_default.CHECK,
 )
 
 

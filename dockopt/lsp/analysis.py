@@ -133,9 +133,10 @@ def diagnose(text: str, path: str | None, settings: Settings = Settings(), encod
     """The problems in one Dockerfile, never raising on its content. `path` is the
     document's file path, None for an untitled one."""
     from dockopt.optimizer.config import ConfigError, UnknownRule
-    from dockopt.optimizer.findings import TRANSFORM_SEVERITY, grouped_changes, Locator, proposed_edits
+    from dockopt.optimizer.findings import TRANSFORM_SEVERITY, Locator, applied_changes, grouped_changes
     from dockopt.optimizer.pipeline import TransformCrashed
     from dockopt.optimizer.syntax import ParseError, parse
+    from dockopt.optimizer.verify import VerificationError
 
     analysis = Analysis(text, LineIndex(text, encoding))
     try:
@@ -150,12 +151,13 @@ def diagnose(text: str, path: str | None, settings: Settings = Settings(), encod
         return analysis
     where = Locator(tree)
     try:
-        proposed = proposed_edits(tree, rules.transforms, _context(path), not (rules.review or settings.review))
-    except TransformCrashed as exc:
+        changes = applied_changes(tree, rules.transforms, _context(path), not (rules.review or settings.review))
+    except (TransformCrashed, VerificationError) as exc:
         analysis.problems.append(_at_top(analysis.index, "error", f"internal error ({exc}); {_BUG}"))
         return analysis
     index = analysis.index
-    for transform, edits, safety in grouped_changes(proposed, where):
+    exact = {id(e) for _, e, _, first in changes if first}
+    for transform, edits, safety in grouped_changes([(t, e, s) for t, e, s, _ in changes], where):
         end = max(e.end for e in edits)
         start = where.snap(edits[0].start, end)
         analysis.problems.append(Problem(
@@ -165,7 +167,9 @@ def diagnose(text: str, path: str | None, settings: Settings = Settings(), encod
             transform.id,
             f"{transform.id} {transform.name}: {edits[0].explanation}",
             safety,
-            tuple(edits),
+            # a quick fix for what applies to this text as it is; a change a later round
+            # made (on the text earlier ones wrote) comes with fix-all and formatting
+            tuple(edits) if all(id(e) in exact for e in edits) else (),
         ))
     return analysis
 

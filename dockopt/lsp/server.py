@@ -13,6 +13,12 @@
 Documents are synced whole (TextDocumentSyncKind.Full): a Dockerfile is small, and the
 server then analyses exactly the text the client has, with positions mapped by
 dockopt/lsp/positions.py in the encoding agreed at initialize (UTF-16 by default).
+
+An editor must never hang on it. A request (formatting, code actions) waits at most
+`BUDGET` for its answer and otherwise answers with nothing to offer, while the work goes on
+in the background and serves the next request for the same text; work for a text the
+document no longer holds is skipped before it starts; a document over `MAX_TEXT`
+characters (no real Dockerfile comes near) is not analysed at all.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from dockopt.lsp import analysis
 from dockopt.lsp.analysis import FIX_ALL, Analysis, Problem, Settings
 
 DEBOUNCE = 0.2  # seconds of quiet after a change before the document is analysed again
+BUDGET = 0.15  # seconds a request waits for its answer before answering with nothing to offer
+MAX_TEXT = 1_000_000  # characters; a larger document gets no analysis
 CONFIG_TIMEOUT = 5.0  # seconds to wait for the client's workspace/configuration answer
 
 _SEVERITY = {
@@ -51,6 +59,8 @@ class DockoptServer(LanguageServer):
         self.pending: dict[str, asyncio.TimerHandle] = {}
         self.tasks: set[asyncio.Task] = set()  # running publications, kept until done
         self.analyses: dict[str, tuple[tuple, Analysis]] = {}  # uri -> (key, last analysis)
+        self.running: dict[tuple, asyncio.Future] = {}  # work started, by what it depends on
+        self.formats: dict[str, tuple[tuple, object]] = {}  # uri -> (key, last formatting)
 
     # ------------------------------------------------------------------ helpers
 
@@ -66,16 +76,44 @@ class DockoptServer(LanguageServer):
     async def run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self.worker, fn, *args)
 
-    async def analyse(self, uri: str, text: str) -> Analysis:
-        """The analysis of `text`, reusing the last one when nothing it depends on changed."""
+    def start(self, key: tuple, uri: str, text: str, fn, *args) -> asyncio.Future:
+        """`fn(text, *args)` on the worker, once per `key`; skipped (None) when the document
+        no longer holds `text` by the time the worker gets to it."""
+        future = self.running.get(key)
+        if future is None:
+            def work():
+                doc = self.document(uri)
+                if doc is None or doc.source != text:
+                    return None  # superseded while it waited
+                return _safely(fn, text, *args)
+
+            future = asyncio.ensure_future(self.run(work))
+            self.running[key] = future
+            future.add_done_callback(lambda _: self.running.pop(key, None))
+        return future
+
+    async def analyse(self, uri: str, text: str, budget: float | None = None) -> Analysis | None:
+        """The analysis of `text`, reusing the last one when nothing it depends on changed;
+        None when it is not ready within `budget` seconds (it goes on, for next time), the
+        text changed meanwhile, or the document is too large to analyse."""
+        if len(text) > MAX_TEXT:
+            return None
         key = (text, self.settings, self.encoding)
         cached = self.analyses.get(uri)
         if cached is not None and cached[0] == key:
             return cached[1]
-        result = await self.run(_safely, analysis.diagnose, text, path_of(uri), self.settings, self.encoding)
-        if self.document(uri) is not None:
-            self.analyses[uri] = (key, result)
-        return result
+        future = self.start(("diagnose",) + key, uri, text, analysis.diagnose, path_of(uri), self.settings, self.encoding)
+
+        def keep(done: asyncio.Future) -> None:
+            if not done.cancelled() and done.exception() is None and done.result() is not None \
+                    and self.document(uri) is not None:
+                self.analyses[uri] = (key, done.result())
+
+        future.add_done_callback(keep)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), budget) if budget else await future
+        except asyncio.TimeoutError:
+            return None
 
     def schedule(self, uri: str, delay: float) -> None:
         """Analyse `uri` after `delay` seconds, replacing an analysis already waiting."""
@@ -99,8 +137,8 @@ class DockoptServer(LanguageServer):
         text, version = doc.source, doc.version
         result = await self.analyse(uri, text)
         now = self.document(uri)
-        if now is None or now.version != version or now.source != text:
-            return  # edited meanwhile: the newer version's analysis is scheduled
+        if result is None or now is None or now.version != version or now.source != text:
+            return  # edited meanwhile (the newer version's analysis is scheduled), or too large
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri=uri, version=version, diagnostics=[diagnostic(p) for p in result.problems],
         ))
@@ -120,6 +158,22 @@ class DockoptServer(LanguageServer):
             return
         if answer:
             self.settings = Settings.parse(answer[0], self.settings)
+
+
+def _warm_up() -> None:
+    """Load what every analysis needs (the transforms, the image facts) before the editor asks."""
+    sample = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD node a.js\n"
+    _safely(analysis.diagnose, sample, None)
+    _formatting(sample, None, False, "utf-16")
+
+
+def _formatting(text, path, review, encoding):
+    """format_edits, whose failure is reported like any other (its own `error`)."""
+    try:
+        return analysis.format_edits(text, path, review, encoding)
+    except Exception as exc:  # noqa: BLE001 - a dockopt bug: no edits, a logged message
+        log.exception("formatting failed")
+        return analysis.Formatting([], f"internal error ({exc}); {analysis._BUG}")
 
 
 def path_of(uri: str) -> str | None:
@@ -175,6 +229,7 @@ def build() -> DockoptServer:
         ls.settings = Settings.parse(params.initialization_options)
         workspace = params.capabilities.workspace
         ls.pull_configuration = bool(workspace and workspace.configuration)
+        _warm_up()  # the first request then takes milliseconds, like every later one
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: DockoptServer, params: lsp.InitializedParams) -> None:
@@ -206,6 +261,7 @@ def build() -> DockoptServer:
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
     def did_save(ls: DockoptServer, params: lsp.DidSaveTextDocumentParams) -> None:
         ls.analyses.pop(params.text_document.uri, None)  # the build context may have changed too
+        ls.formats.pop(params.text_document.uri, None)
         ls.schedule(params.text_document.uri, 0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
@@ -215,6 +271,7 @@ def build() -> DockoptServer:
         if handle is not None:
             handle.cancel()
         ls.analyses.pop(uri, None)
+        ls.formats.pop(uri, None)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
@@ -231,7 +288,9 @@ def build() -> DockoptServer:
         if doc is None:
             return None
         only = [str(getattr(k, "value", k)) for k in params.context.only or ()]
-        result = await ls.analyse(uri, doc.source)
+        result = await ls.analyse(uri, doc.source, BUDGET)
+        if result is None:
+            return None  # not ready in time: nothing to offer yet
         actions = []
         if _wanted(lsp.CodeActionKind.QuickFix.value, only):
             for problem in result.problems:
@@ -258,9 +317,28 @@ def build() -> DockoptServer:
 
 async def _format(ls: DockoptServer, uri: str, review: bool) -> list[lsp.TextEdit] | None:
     doc = ls.document(uri)
-    if doc is None:
+    if doc is None or len(doc.source) > MAX_TEXT:
         return None
-    result = await ls.run(analysis.format_edits, doc.source, path_of(uri), review, ls.encoding)
+    text = doc.source
+    key = (text, review, ls.encoding)
+    cached = ls.formats.get(uri)
+    if cached is not None and cached[0] == key:
+        result = cached[1]
+    else:
+        future = ls.start(("format",) + key, uri, text, _formatting, path_of(uri), review, ls.encoding)
+
+        def keep(done: asyncio.Future) -> None:
+            if not done.cancelled() and done.exception() is None and done.result() is not None \
+                    and ls.document(uri) is not None:
+                ls.formats[uri] = (key, done.result())
+
+        future.add_done_callback(keep)
+        try:
+            result = await asyncio.wait_for(asyncio.shield(future), BUDGET)
+        except asyncio.TimeoutError:
+            return None  # not ready in time: no edits now; the next request for this text has them
+    if result is None:
+        return None
     if result.error:
         ls.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Warning, message=f"dockopt: {uri}: {result.error}"))
         return None

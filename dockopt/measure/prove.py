@@ -144,7 +144,7 @@ def _measure(proof: Proof, space: Workspace, engine: Engine, options: Options, c
         if not os.path.exists(os.path.join(where, proof.source_change)):
             continue
         options.say(f"rebuilding the {name} after a source-only change")
-        touch_source(where, proof.source_change)
+        touch_source(where, proof.source_change, engine.run_id)
         side.rebuild = engine.build(where, file, name + "-rebuild", cache=True)
         side.steps = read_steps(side.rebuild.log, parse(text)) if side.rebuild.ok else []
 

@@ -66,7 +66,7 @@ def to_lines(proof: Proof) -> list[str]:
         lines.append(f"  cold build:  {o.build.seconds:.1f} s -> {r.build.seconds:.1f} s")
         lines.append(f"  smoke run:   {o.behaviour.text()} -> {r.behaviour.text()}"
                      f" ({'same' if o.behaviour.same_as(r.behaviour) else 'DIFFERENT'})")
-        change = f" (a line ending added to {proof.source_change})" if proof.source_change else ""
+        change = f" (a comment added to {proof.source_change})" if proof.source_change else ""
         lines.append(f"  source-only rebuild{change}:")
         lines.append(f"               {_rebuild(o)} -> {_rebuild(r)}")
     for d in proof.dropped:

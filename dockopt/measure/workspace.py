@@ -5,11 +5,12 @@ a rewrite with a change dropped) gets its own copy of the context, files hard-li
 the file system allows (so a large context costs little) and replaced, never written
 through, where a version differs: its Dockerfile, its .dockerignore, the source-only change.
 
-The source-only change appends a line ending to one source file, the edit a person makes
-most often: it is a change BuildKit sees (the file's checksum moves) and one that no
-compiler or interpreter reads differently. The file is chosen by its extension among
-those the .dockerignore lets into the build, so it is code the image copies, never a
-dependency manifest or lockfile.
+The source-only change appends a comment line to one source file, in that language's own
+comment syntax: a change BuildKit sees and no compiler or interpreter reads differently.
+The comment carries the run's id, because BuildKit's cache is keyed by content: the same
+edit made by an earlier run would find that run's layers and look cached. The file is
+chosen by its extension among those the .dockerignore lets into the build, so it is code
+the image copies, never a dependency manifest or lockfile.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import tempfile
 
 from dockopt.optimizer.dockerignore import BadPattern, ignored, read_rules
 
-SOURCE_EXTENSIONS = (
-    ".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".rb", ".php", ".java", ".kt", ".rs",
-    ".cs", ".html", ".css", ".vue", ".svelte",
-)
+# A source file's extension -> how a comment line is written in it.
+COMMENTS = {
+    ".py": "# {}", ".rb": "# {}", ".js": "// {}", ".mjs": "// {}", ".cjs": "// {}", ".ts": "// {}",
+    ".tsx": "// {}", ".jsx": "// {}", ".go": "// {}", ".java": "// {}", ".kt": "// {}", ".rs": "// {}",
+    ".cs": "// {}", ".html": "<!-- {} -->", ".vue": "<!-- {} -->", ".svelte": "<!-- {} -->", ".css": "/* {} */",
+}
+SOURCE_EXTENSIONS = tuple(COMMENTS)
 _NOT_SOURCE = frozenset({"setup.py"})  # read by `pip install .`: a manifest
 _SKIP = frozenset({".git", "node_modules", ".venv", "__pycache__"})
 
@@ -89,14 +93,16 @@ def source_file(context: str) -> str | None:
     return min(found)[1] if found else None
 
 
-def touch_source(folder: str, relative: str) -> None:
-    """The source-only change: one line ending appended to the file."""
+def touch_source(folder: str, relative: str, token: str) -> None:
+    """The source-only change: a comment line naming `token` appended to the file."""
     path = os.path.join(folder, relative)
     with open(path, "rb") as fh:
         data = fh.read()
+    newline = b"\r\n" if b"\r\n" in data else b"\n"
+    comment = COMMENTS[os.path.splitext(relative)[1]].format(f"source-only change by dockopt --measure {token}")
     os.unlink(path)  # break a hard link to the user's file
     with open(path, "wb") as fh:
-        fh.write(data + (b"\r\n" if b"\r\n" in data else b"\n"))
+        fh.write(data + (b"" if data.endswith(b"\n") or not data else newline) + comment.encode() + newline)
 
 
 def _link_or_copy(src: str, dst: str) -> str:

@@ -3,7 +3,7 @@
 A team writes down once which rules it wants and whether `review` rewrites run, instead of
 repeating flags in every script, editor and CI job:
 
-    [tool.dockopt]                      # in .dockopt.toml the same keys, at the top level
+    [tool.dockopt]                      # in .dockopt.toml the same keys, at the top level (or under this table)
     select = ["DO101", "secret-in-env"]  # only these rules (ids or names); default: all
     ignore = ["slim-base"]              # never these
     review = false                      # `review` transforms off unless `--review` is given
@@ -106,7 +106,7 @@ def locate(start: str) -> tuple[str, dict] | None:
     while True:
         dotfile = os.path.join(folder, FILES[0])
         if os.path.isfile(dotfile):
-            return dotfile, _read(dotfile)
+            return dotfile, _dotfile_table(_read(dotfile))
         pyproject = os.path.join(folder, FILES[1])
         if os.path.isfile(pyproject):
             table = _pyproject_table(pyproject)
@@ -116,6 +116,15 @@ def locate(start: str) -> tuple[str, dict] | None:
         if parent == folder or os.path.exists(os.path.join(folder, ".git")):
             return None
         folder = parent
+
+
+def _dotfile_table(table: dict) -> dict:
+    """.dockopt.toml's keys: at the top level, or (copied from a pyproject.toml) under a
+    `[tool.dockopt]` table that is then all the file holds."""
+    tool = table.get("tool")
+    if set(table) == {"tool"} and isinstance(tool, dict) and set(tool) == {"dockopt"} and isinstance(tool["dockopt"], dict):
+        return tool["dockopt"]
+    return table
 
 
 def load(start: str) -> Config:

@@ -10,6 +10,7 @@ context (`../x`, or a symlink pointing out) are treated as absent, as docker doe
 from __future__ import annotations
 
 import os
+import time
 
 
 class BuildContext:
@@ -105,11 +106,41 @@ class BuildContext:
         if self.root is None:
             return []
         if pattern not in self._globs:
-            import glob
-
-            found = glob.glob(os.path.join(glob.escape(self.root), pattern.lstrip("/")))
-            self._globs[pattern] = sorted(os.path.relpath(p, self.root) for p in found)
+            self._globs[pattern] = _glob(self.root, pattern.lstrip("/"))
         return self._globs[pattern]
+
+
+# The answers of single-folder globs (`*`, `*.csproj`), shared by every BuildContext of the
+# process while the folder stays as it was: 10,000 Dockerfiles in one folder each have a
+# context, and listing the folder for each made a run grow with the square of its size.
+# A folder's entries change its modification time; an answer is kept only when that time
+# is older than the coarsest timestamp granularity (2 s), so a later change always shows.
+_SHARED: dict[tuple[str, str], tuple[tuple[int, int, int], list[str]]] = {}
+_SHARED_MAX = 4096
+_SETTLED_NS = 2_000_000_000
+
+
+def _glob(root: str, pattern: str) -> list[str]:
+    """The context paths matching `pattern`, sorted."""
+    import glob
+
+    stamp = None
+    if "/" not in pattern and os.sep not in pattern and glob.has_magic(pattern):
+        try:
+            st = os.stat(root)
+            stamp = (st.st_dev, st.st_ino, st.st_mtime_ns)
+        except OSError:
+            pass
+        known = _SHARED.get((root, pattern))
+        if stamp is not None and known is not None and known[0] == stamp:
+            return list(known[1])
+    found = glob.glob(os.path.join(glob.escape(root), pattern))
+    result = sorted(os.path.relpath(p, root) for p in found)
+    if stamp is not None and time.time_ns() - stamp[2] > _SETTLED_NS:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        _SHARED[(root, pattern)] = (stamp, list(result))
+    return result
 
 
 def _read(path: str, size: int) -> bytes | None:

@@ -59,7 +59,11 @@ def windows(dockerfile: Dockerfile, stage: Stage) -> bool:
 
 def after_workdir(cwd: str | None, ins: Instruction) -> str | None:
     """The directory after a WORKDIR instruction run in `cwd` (None: unknown)."""
-    target = ins.args_text
+    return workdir_path(cwd, ins.args_text)
+
+
+def workdir_path(cwd: str | None, target: str) -> str | None:
+    """The directory `WORKDIR target` leads to from `cwd` (None: unknown)."""
     if not _PATH.fullmatch(target):
         return None
     if target.startswith("/"):

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from functools import lru_cache
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -626,6 +625,9 @@ def plan_file(
             return None
     if os.path.islink(target) or (os.path.exists(target) and not os.path.isfile(target)):
         return None
+    context = BuildContext(root)
+    if not detect(context):
+        return None  # `propose` would find no ecosystem: the sharers need not be read
     trees = [parse(source), parse(output)]
     for other in sharers:
         try:
@@ -645,34 +647,10 @@ def plan_file(
             return None
     keep = [os.path.relpath(os.path.realpath(p), root) for p in (here, *sharers)]
     keep = [k.replace(os.sep, "/") for k in keep if not k.startswith("..")]
-    added = propose(BuildContext(root), trees, existing, keep)
+    added = propose(context, trees, existing, keep)
     if not added:
         return None
     return Companion(shown, target, existing, render(existing, added), added)
-
-
-@lru_cache(maxsize=8)
-def _context_dockerfiles(root: str, explicit: bool, run: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
-    """The Dockerfiles that may read `root`'s ignore file, by real path, and the real paths
-    of the run's targets in order: worked out once per run, not once per Dockerfile."""
-    from dockopt.optimizer.runner import is_dockerfile_name
-
-    found: dict[str, str] = {}
-    try:
-        names = sorted(os.listdir(root))
-    except OSError:
-        names = []
-    for name in names:
-        full = os.path.join(root, name)
-        if is_dockerfile_name(name) and os.path.isfile(full):
-            found.setdefault(os.path.realpath(full), full)
-    reals = []
-    for other in run:
-        real = os.path.realpath(other)
-        reals.append(real)
-        if explicit or os.path.dirname(real) == root or os.path.realpath(os.path.dirname(os.path.abspath(other))) == root:
-            found.setdefault(real, other)
-    return {real: p for real, p in found.items() if not os.path.isfile(p + ".dockerignore")}, reals
 
 
 def _sharers(here: str, root: str, explicit: bool, others: Sequence[str]) -> list[str] | None:
@@ -680,10 +658,73 @@ def _sharers(here: str, root: str, explicit: bool, others: Sequence[str]) -> lis
     (built from it by default) and, with an explicit context, the run's other targets;
     none that has its own `<name>.dockerignore`. None when one of them comes before
     `here` in the run: it proposes the file for all of them."""
-    found, run = _context_dockerfiles(root, explicit, tuple(o for o in others if o != "-"))
+    run = _RunIndex.of(others)
+    found, first_found = run.context(root, explicit)
     me = os.path.realpath(here)
-    group = {real: p for real, p in found.items() if real != me}
-    first = next((real for real in run if real in group or real == me), me)
+    # The first of the run that reads the file (the first found, or `here` itself if it
+    # comes before it) proposes it; only that one lists the others.
+    mine = run.position.get(me, len(run.reals))
+    if me not in found and mine < first_found:
+        first_found = mine
+    first = run.reals[first_found] if first_found < len(run.reals) else me
     if first != me:
         return None
-    return list(group.values())
+    return [p for real, p in found.items() if real != me]
+
+
+class _RunIndex:
+    """The run's targets, resolved once for the whole run, and for each context folder the
+    Dockerfiles that may read its ignore file, worked out once per folder: resolving every
+    target again for each of 10,000 Dockerfiles made a run's time grow with its square.
+    Kept for the run whose `others` sequence it was made from (the same object, of the same
+    length); a run writes no `<name>.dockerignore`, so what it found stays true."""
+
+    _last: _RunIndex | None = None
+
+    def __init__(self, run: Sequence[str]) -> None:
+        self.run, self.size = run, len(run)
+        targets = [o for o in run if o != "-"]
+        self.targets = targets
+        self.reals = [os.path.realpath(o) for o in targets]
+        self.position: dict[str, int] = {}  # real path -> its first place in the run
+        for n, real in enumerate(self.reals):
+            self.position.setdefault(real, n)
+        self.by_folder: dict[str, list[int]] = {}  # folder -> the targets in it, in run order
+        for n, (other, real) in enumerate(zip(targets, self.reals)):
+            folders = {os.path.dirname(real), os.path.realpath(os.path.dirname(os.path.abspath(other)))}
+            for folder in folders:
+                self.by_folder.setdefault(folder, []).append(n)
+        self._contexts: dict[tuple[str, bool], tuple[dict[str, str], int]] = {}
+
+    @classmethod
+    def of(cls, run: Sequence[str]) -> _RunIndex:
+        last = cls._last
+        if last is None or last.run is not run or last.size != len(run):
+            last = cls._last = cls(run)
+        return last
+
+    def context(self, root: str, explicit: bool) -> tuple[dict[str, str], int]:
+        """The Dockerfiles that may read `root`'s ignore file, by real path (those in the
+        folder, then the run's targets built from it: all of them for an explicit
+        context), less those with an ignore file of their own; and the place in the run
+        of the first target among them (the run's length when none is)."""
+        key = (root, explicit)
+        if key not in self._contexts:
+            from dockopt.optimizer.runner import is_dockerfile_name
+
+            found: dict[str, str] = {}
+            try:
+                names = sorted(os.listdir(root))
+            except OSError:
+                names = []
+            for name in names:
+                full = os.path.join(root, name)
+                if is_dockerfile_name(name) and os.path.isfile(full):
+                    found.setdefault(os.path.realpath(full), full)
+            members = range(len(self.targets)) if explicit else sorted(self.by_folder.get(root, []))
+            for n in members:
+                found.setdefault(self.reals[n], self.targets[n])
+            found = {real: p for real, p in found.items() if not os.path.isfile(p + ".dockerignore")}
+            first = min((self.position[real] for real in found if real in self.position), default=len(self.reals))
+            self._contexts[key] = found, first
+        return self._contexts[key]

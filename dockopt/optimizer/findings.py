@@ -1,12 +1,12 @@
 """Findings: what `dockopt check` reports, and the three ways it writes them out.
 
-A finding comes from one of two places. A transform's finding is a change `dockopt fix` would
-make: the pipeline's own proposal step (`proposed_edits`) is run once on the file (same
-transforms, same `--safe`, same ignore pragmas), and each change, the edits one transform
-makes in one instruction or the two halves of a move, becomes a finding that is `fixable`.
-One round only, so positions are the file's own: a change that becomes possible only once
-another is made (ADD -> COPY first, then cache-order) shows after that one is fixed. A
-check's finding is a problem with no mechanical fix (a secret in ENV, `curl | sh`): each
+A finding comes from one of two places. A transform's finding is a change `dockopt fix`
+makes: the pipeline runs to its fixed point exactly as `fix` does (same transforms, same
+`--safe`, same ignore pragmas; `applied_changes`), and each change, the edits one transform
+makes in one instruction or the two halves of a move, becomes a finding that is `fixable`,
+at the place in the original file where it was made (a change of a later round, such as
+cache-order once ADD became COPY, is mapped back through the rounds before it). So `check`
+lists exactly what `fix` will do. A check's finding is a problem with no mechanical fix (a secret in ENV, `curl | sh`): each
 module in `dockopt.checks` declares a `Check` whose function yields `Problem`s. A check
 never repeats a transform: one that names transforms in `fixed_by` stays quiet on an
 instruction those transforms already report.
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.pragmas import Pragmas
 from dockopt.optimizer.syntax import Dockerfile, ParseError, parse
+from dockopt.optimizer.transform import rule_keys
 
 if TYPE_CHECKING:
     from dockopt.optimizer.edits import Edit
@@ -74,7 +75,7 @@ class Check:
     @property
     def keys(self) -> frozenset[str]:
         """Every name a pragma may use for this check."""
-        return frozenset({self.id, self.name.upper(), *self.hadolint})
+        return rule_keys(self.id, self.name, self.hadolint, self.buildkit)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -117,6 +118,25 @@ class CheckCrashed(Exception):
 # --------------------------------------------------------------------------- finding
 
 
+def applied_changes(tree: Dockerfile, transforms: Sequence["Transform"], context: BuildContext, safe_only: bool = False):
+    """What `dockopt fix` changes, round after round to its fixed point, each change as
+    (transform, edit, safety, exact): the edit's range mapped back to the original text, and
+    `exact` when the edit applies to the original as it is (a first-round change; a later one
+    was computed on the text earlier rounds made, so only its place is the original's).
+    Raises TransformCrashed, or VerificationError for a rewrite that failed its checks."""
+    from dockopt.optimizer.edits import Edit
+    from dockopt.optimizer.pipeline import optimize
+
+    result = optimize(tree, transforms, context, safe_only)
+    out = []
+    for change in result.changes:
+        edit, (start, end) = change.edit, change.origin
+        if change.round:
+            edit = Edit(start, max(start, end), edit.text, edit.explanation, edit.safety)
+        out.append((change.transform, edit, change.safety, change.round == 0))
+    return out
+
+
 def proposed_edits(tree: Dockerfile, transforms: Sequence["Transform"], context: BuildContext, safe_only: bool = False):
     """What each transform would change in one round of the pipeline, as
     (transform, edit, safety), pragmas and `safe_only` applied. Raises TransformCrashed."""
@@ -142,7 +162,7 @@ def find(
     where = Locator(tree)
     findings: list[Finding] = []
     reported: set[tuple[str, int]] = set()  # (transform id, instruction index)
-    proposed = proposed_edits(tree, transforms, context, safe_only)
+    proposed = [(t, e, s) for t, e, s, _ in applied_changes(tree, transforms, context, safe_only)]
     for transform, edits, safety in grouped_changes(proposed, where):
         end = max(e.end for e in edits)
         start = where.snap(edits[0].start, end)
@@ -160,7 +180,7 @@ def find(
             raise CheckCrashed(check, exc) from exc
         for p in problems:
             hadolint = check.hadolint if p.hadolint is None else p.hadolint
-            keys = check.keys if p.hadolint is None else {check.id, check.name.upper(), *hadolint}
+            keys = check.keys if p.hadolint is None else rule_keys(check.id, check.name, hadolint, check.buildkit)
             if pragmas.ignores(keys, p.start, max(p.end, p.start + 1)):
                 continue
             if any((t, where.instruction(p.start)) in reported for t in check.fixed_by):
@@ -213,8 +233,14 @@ class Locator:
         return start
 
     def finding(self, path, start, end, *rest) -> Finding:
+        # An insertion at the very end (a USER added after the last line) is reported on the
+        # last line: past the final newline there is no line to point at.
+        text = self.tree.source
+        past = len(text) - 1 if text.endswith("\n") else len(text)
+        if start > past:
+            start = text.rfind("\n", 0, past) + 1
         line, col = self.tree.line_col(start)
-        end_line, end_col = self.tree.line_col(max(start, end))
+        end_line, end_col = self.tree.line_col(min(max(start, end), past))
         return Finding(path, line, col, end_line, end_col, *rest)
 
 
@@ -233,6 +259,7 @@ def check_text(
     text: str, transforms, checks, context: BuildContext | None = None, safe_only: bool = False, path: str = "-"
 ) -> FileReport:
     from dockopt.optimizer.pipeline import TransformCrashed
+    from dockopt.optimizer.verify import VerificationError
 
     try:
         return FileReport(path, find(text, transforms, checks, context, safe_only, path))
@@ -240,7 +267,7 @@ def check_text(
         if exc.template:
             return FileReport(path, [], skipped=exc.notice)
         return FileReport(path, [], str(exc))
-    except (TransformCrashed, CheckCrashed) as exc:
+    except (TransformCrashed, CheckCrashed, VerificationError) as exc:
         return FileReport(path, [], f"1:1: internal error ({exc}); this is a dockopt bug, please report it")
 
 
@@ -264,6 +291,8 @@ def check_file(path: str, transforms, checks, context_dir: str | None = None, sa
 
 
 def to_text(findings: Iterable[Finding]) -> str:
+    from dockopt.optimizer.runner import shown
+
     lines = []
     for f in findings:
         ids = []
@@ -272,7 +301,7 @@ def to_text(findings: Iterable[Finding]) -> str:
         if f.buildkit:
             ids.append("BuildKit " + ", ".join(f.buildkit))
         tail = f" ({'; '.join(ids)})" if ids else ""
-        lines.append(f"{f.path}:{f.line}:{f.column}: {f.id} [{f.severity}] {f.message}{tail}\n")
+        lines.append(f"{shown(f.path)}:{f.line}:{f.column}: {f.id} [{f.severity}] {f.message}{tail}\n")
     return "".join(lines)
 
 

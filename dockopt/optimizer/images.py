@@ -277,7 +277,7 @@ def cited(source: str) -> str:
     """A source as a reader can follow it: without the name of the research file the figure
     was carried over from (`seeds/....txt: `, `distroless-README.md: `)."""
     head, sep, rest = source.partition(": ")
-    return rest if sep and head.endswith((".txt", ".md")) and " " not in head else source
+    return rest if sep and head.endswith((".txt", ".md", ".tsv")) and " " not in head else source
 
 
 def describe(ref: str, args: Mapping[str, str] | None = None) -> Image:
@@ -398,7 +398,9 @@ def template_swap(ref: str, args: Mapping[str, str] | None, new_tag: str) -> str
 
     `node:${NODE_VERSION}` with NODE_VERSION=24 and new tag `24-slim` gives
     `node:${NODE_VERSION}-slim`. None when the new tag cannot be written that way (a
-    variable holds the part that changes, or its value is unknown) or the ref has a digest.
+    variable holds the part that changes, or its value is unknown), when the variables do
+    not hold a version number (another value of `lts` or `22-bookworm`'s form need not have
+    the variant), or the ref has a digest.
     """
     name_t, tag_t, digest = _split(ref)
     if digest is not None:
@@ -413,6 +415,8 @@ def template_swap(ref: str, args: Mapping[str, str] | None, new_tag: str) -> str
     value = _expand(head, args)
     if value is None or not new_tag.startswith(value):
         return None
+    if not re.fullmatch(r"\d+(?:\.\d+){0,2}", value):
+        return None  # only a version number has the variant for every value of its form (`lts`, `22-bookworm` need not)
     rest = new_tag[len(value):]
     return f"{name_t}:{head}{rest}" if rest == "" or rest.startswith("-") else None
 

@@ -9,12 +9,14 @@ after `MAX_ROUNDS` is a bug, reported like a failed verification.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from dockopt.optimizer import images
 from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.edits import Edit, apply, compatible
+from dockopt.optimizer.gc_pause import gc_paused
 from dockopt.optimizer.pragmas import Pragmas
 from dockopt.optimizer.syntax import Dockerfile, parse
 from dockopt.optimizer.transform import SAFE, Transform
@@ -31,6 +33,8 @@ class Change:
     edit: Edit
     line: int  # 1-based line of the edit in the text of its round
     safety: str
+    round: int = 0  # 0 for the first round, whose edits apply to the original text as they are
+    origin: tuple[int, int] | None = None  # the edited range, mapped back to the original text
 
     @property
     def explanation(self) -> str:
@@ -63,21 +67,28 @@ def optimize(
     safe_only: bool = False,
 ) -> Result:
     """Rewrite a Dockerfile with `transforms`; raises ParseError for invalid input and
-    VerificationError or TransformCrashed for a dockopt bug."""
+    VerificationError or TransformCrashed for a dockopt bug. (With the cyclic garbage
+    collector paused: see gc_pause.py.)"""
+    with gc_paused():
+        return _optimize(source, transforms, context, safe_only)
+
+
+def _optimize(source, transforms, context, safe_only) -> Result:
     tree = source if isinstance(source, Dockerfile) else parse(source)
     context = context or BuildContext(None)
     result = Result(tree.source, tree.source)
+    rounds: list[Round] = []  # each round's applied edits, to map later rounds back
     # Transforms write whole lines. A file whose last line has no line ending (as some
     # editors save it) is rewritten with that line ended, and the ending is taken off again.
-    unended = not tree.source.endswith("\n")
-    if unended:
-        tree = parse(tree.source + tree.newline)
+    pad = "" if tree.source.endswith("\n") else tree.newline
+    if pad:
+        tree = parse(tree.source + pad)
     for _ in range(MAX_ROUNDS):
         proposed = list(_propose(tree, transforms, context, safe_only))
         if not proposed:
             result.output = tree.source
-            if unended and result.output.endswith(tree.newline):
-                result.output = result.output[: -len(tree.newline)]
+            if pad and result.output.endswith(pad):
+                result.output = result.output[: -len(pad)]
             return result
         groups: dict[tuple[str, str], list[Edit]] = {}
         for transform, edit, _ in proposed:
@@ -96,9 +107,44 @@ def optimize(
         if new_text == tree.source:
             raise VerificationError("edits were proposed that change nothing", names)
         for transform, edit, safety in applied:
-            result.changes.append(Change(transform, edit, tree.line_col(edit.start)[0], safety))
+            origin = (_back(edit.start, rounds), _back(edit.end, rounds))
+            result.changes.append(Change(transform, edit, tree.line_col(edit.start)[0], safety, len(rounds), origin))
+        rounds.append(Round(kept))
         tree = verify(tree, new_text, kept, names)
     raise VerificationError(f"the rewrite did not settle after {MAX_ROUNDS} rounds", [])
+
+
+def _back(offset: int, rounds: list[Round]) -> int:
+    """An offset in the text after `rounds`, mapped back to the original text: a place inside
+    text an earlier round wrote maps to where that edit was made."""
+    for edits in reversed(rounds):
+        offset = edits.back(offset)
+    return offset
+
+
+class Round:
+    """One round's applied edits, by their start in its own input, with where each one's
+    text lies in the round's output: an offset in the output is mapped back by a binary
+    search, not by walking the edits before it (a round may edit 20,000 RUNs, and every
+    change of a later round is mapped back)."""
+
+    def __init__(self, edits: list[Edit]) -> None:
+        self.edits = sorted(edits, key=lambda e: (e.start, e.end))
+        self.out_starts: list[int] = []  # where each edit's text begins in the output
+        self.shifts = [0]  # shifts[k]: how far the edits before the k-th moved the text
+        for edit in self.edits:
+            self.out_starts.append(edit.start + self.shifts[-1])
+            self.shifts.append(self.shifts[-1] + len(edit.text) - (edit.end - edit.start))
+
+    def back(self, offset: int) -> int:
+        """The offset in the round's input: the start of the edit whose text holds it, or
+        the same place in the text no edit touched. (The edits' texts lie in order, one
+        after the other; the last one starting at or before `offset` is the only one that
+        can hold it.)"""
+        k = bisect_right(self.out_starts, offset)
+        if k and offset < self.out_starts[k - 1] + len(self.edits[k - 1].text):
+            return self.edits[k - 1].start
+        return offset - self.shifts[k]
 
 
 def _propose(tree: Dockerfile, transforms: Sequence[Transform], context: BuildContext, safe_only: bool):
@@ -135,9 +181,12 @@ def changed_lines(result: Result) -> dict[tuple[str, str], list[int]]:
     """For each transform and explanation, the lines its edits start on: the same change
     made to several RUNs is listed once, with all their lines."""
     lines: dict[tuple[str, str], list[int]] = {}
+    seen: set[tuple[str, str, int]] = set()  # a set beside the lists: 20,000 RUNs, one change each
     for change in sorted(result.changes, key=lambda c: c.line):
-        at = lines.setdefault((change.transform.id, change.explanation), [])
-        if change.line not in at:
+        key = (change.transform.id, change.explanation)
+        at = lines.setdefault(key, [])
+        if (*key, change.line) not in seen:
+            seen.add((*key, change.line))
             at.append(change.line)
     return lines
 

@@ -41,6 +41,14 @@ class Outcome:
         return self.result is not None and self.result.changed
 
 
+def shown(path: str) -> str:
+    """A path as one line of text: control characters (a newline in a file name) escaped, so
+    `path:line:col: message` stays one line that tools can split."""
+    if path.isprintable():
+        return path
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
+
+
 def is_dockerfile_name(name: str) -> bool:
     if name.endswith(".dockerignore"):
         return False
@@ -52,16 +60,21 @@ def is_dockerfile_name(name: str) -> bool:
     )
 
 
-def discover(paths: Sequence[str]) -> Iterator[str]:
+def discover(paths: Sequence[str], skipped: list[tuple[str, str]] | None = None) -> Iterator[str]:
     """Files named on the command line, and Dockerfiles found below named folders.
 
     Symlinked folders are not entered and symlinked files pointing out of the folder
-    are skipped, so a rewrite never reaches outside the tree it was pointed at."""
+    are skipped, so a rewrite never reaches outside the tree it was pointed at; each
+    Dockerfile-named entry passed by is added to `skipped` with the reason."""
     seen: set[str] = set()
+    skipped = skipped if skipped is not None else []
     for path in paths:
         if path != "-" and os.path.isdir(path):
             root = os.path.realpath(path)
             for folder, dirs, files in os.walk(path):
+                for name in dirs:
+                    if is_dockerfile_name(name) and name not in SKIP_DIRS:
+                        skipped.append((os.path.join(folder, name), "a folder, not a file: its contents are searched"))
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
                 for name in sorted(files):
                     full = os.path.join(folder, name)
@@ -69,6 +82,7 @@ def discover(paths: Sequence[str]) -> Iterator[str]:
                         continue
                     real = os.path.realpath(full)
                     if os.path.islink(full) and not real.startswith(root + os.sep):
+                        skipped.append((full, f"a symlink to {real}, outside {path}: not rewritten from here"))
                         continue
                     if real not in seen:
                         seen.add(real)
@@ -80,6 +94,8 @@ def discover(paths: Sequence[str]) -> Iterator[str]:
 
 def decode(data: bytes) -> str:
     """UTF-8 text, or ParseError pointing at the first byte that is not."""
+    if _utf16(data):
+        raise ParseError("UTF-16 text: dockopt (like docker) reads UTF-8; save the file as UTF-8")
     if b"\0" in data:
         line, col = _position(data, data.index(b"\0"))
         raise ParseError("binary file (NUL byte): not a Dockerfile", line, col)
@@ -88,6 +104,14 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line, col = _position(data, exc.start)
         raise ParseError(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); dockopt reads UTF-8 only", line, col) from None
+
+
+def _utf16(data: bytes) -> bool:
+    """A UTF-16 byte-order mark, or ASCII text with a NUL after (or before) every character."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    head = data[:200]
+    return len(head) >= 8 and (head[1::2].count(0) == len(head[1::2]) or head[0::2].count(0) == len(head[0::2]))
 
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:
@@ -117,9 +141,11 @@ def run_file(
     safe_only: bool,
     write: bool,
     others: Sequence[str] = (),
+    force: bool = False,
 ) -> Outcome:
     """`others`: every Dockerfile of this run, in order (Dockerfiles sharing a build context
-    share one .dockerignore, proposed once)."""
+    share one .dockerignore, proposed once). A read-only file is not replaced unless
+    `force`, as editors refuse to save over one."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -131,6 +157,8 @@ def run_file(
         return Outcome(path, error=str(exc))
     outcome = run_text(text, transforms, BuildContext.for_file(path, context_dir), safe_only, path)
     if write and outcome.changed:
+        if not force and read_only(path):
+            return Outcome(path, error="1:1: cannot write: read-only file (--force writes it anyway)")
         try:
             write_atomic(path, outcome.result.output.encode("utf-8"))
         except OSError as exc:
@@ -172,6 +200,17 @@ def _companions(path, result, transforms, context_dir, write, others) -> list[Ou
         except OSError as exc:
             return [Outcome(plan.path, error=f"1:1: cannot write: {exc.strerror or exc}")]
     return [Outcome(plan.path, Result(plan.before, plan.after, changes))]
+
+
+def read_only(path: str) -> bool:
+    """No write permission bit at all (0444): the owner marked the file not to be changed.
+    (os.access would say yes to root.)"""
+    import stat
+
+    try:
+        return not stat.S_IMODE(os.stat(path).st_mode) & 0o222
+    except OSError:
+        return False
 
 
 def write_atomic(path: str, data: bytes) -> None:

@@ -12,6 +12,7 @@ options, and where a command can be appended to a script.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Iterator
 
 WINDOWS_IMAGE = re.compile(r"windows|nanoserver|servercore", re.IGNORECASE)
@@ -32,9 +33,15 @@ def posix_shell(shell) -> bool:
 def sh_stages(dockerfile) -> Iterator[tuple[object, list]]:
     """Each stage with its shell-form RUNs that a POSIX shell runs: the default shell, or
     a SHELL instruction before the RUN (in its stage or a stage it is built from) that
-    `posix_shell` accepts. No stage of a Windows image, none in backtick-escape files."""
+    `posix_shell` accepts. No stage of a Windows image, none in backtick-escape files.
+    Found once per tree and shared by the transforms that ask (treat it as read-only)."""
+    return iter(dockerfile.derived(_sh_stages))
+
+
+def _sh_stages(dockerfile) -> list[tuple[object, list]]:
+    found: list[tuple[object, list]] = []
     if dockerfile.escape == "`":
-        return
+        return found
     for stage in dockerfile.stages:
         lineage = dockerfile.lineage(stage)
         if any(WINDOWS_IMAGE.search(s.image) for s in lineage):
@@ -50,7 +57,8 @@ def sh_stages(dockerfile) -> Iterator[tuple[object, list]]:
                 posix = posix_shell(ins)
             elif ins.keyword == "RUN" and not ins.json and posix:
                 runs.append(ins)
-        yield stage, runs
+        found.append((stage, runs))
+    return found
 
 
 def sh_runs(dockerfile) -> Iterator[tuple[object, object]]:
@@ -62,17 +70,15 @@ def sh_runs(dockerfile) -> Iterator[tuple[object, object]]:
 
 def descendant_runs(dockerfile, stage):
     """The shell-form RUNs of the stages built FROM this one."""
-    for other in dockerfile.stages[stage.index + 1 :]:
-        if stage in dockerfile.lineage(other)[1:]:
-            yield from (i for i in other.instructions if i.keyword == "RUN" and not i.json)
+    for other in dockerfile.descendants(stage):
+        yield from (i for i in other.instructions if i.keyword == "RUN" and not i.json)
 
 
 def image_used(dockerfile, stage) -> bool:
     """Whether the stage's image is used as a whole, its config (WorkingDir) and its files:
     the last stage, a stage a later FROM builds on, or one nothing copies from (built on its
     own with `--target`). A stage other stages only copy from is a builder."""
-    later = dockerfile.stages[stage.index + 1 :]
-    if not later or any(stage in dockerfile.lineage(s)[1:] for s in later):
+    if stage.index == len(dockerfile.stages) - 1 or dockerfile.descendants(stage):
         return True
     return not copies_from(dockerfile, stage)
 
@@ -81,14 +87,33 @@ def copies_from(dockerfile, stage) -> list:
     """The instructions of later stages that take files from this one: `COPY --from` and
     `RUN --mount=from=`, by the stage's name or index."""
     names = {str(stage.index)} | ({stage.name.lower()} if stage.name else set())
-    found = []
-    for ins in (i for s in dockerfile.stages[stage.index + 1 :] for i in s.instructions):
-        sources = [ins.flag("from")] + [
-            field.partition("=")[2] for flag in ins.flags if flag.startswith("--mount=")
-            for field in flag.split(",") if field.strip().lower().startswith("from=")]
-        if any(src and src.lower() in names for src in sources):
-            found.append(ins)
-    return found
+    by_source = dockerfile.derived(_copy_sources)
+    found = {}
+    for name in names:
+        stage_indexes, entries = by_source.get(name, ([], []))
+        for order, ins in entries[bisect_right(stage_indexes, stage.index) :]:
+            found[order] = ins
+    return [found[order] for order in sorted(found)]
+
+
+def _copy_sources(dockerfile) -> dict[str, tuple[list[int], list[tuple[int, object]]]]:
+    """For each source a stage is named by (lower case) in `COPY --from` or
+    `RUN --mount=from=`: the stage index of each instruction naming it and (its position
+    in the file, the instruction), in file order. Made once per tree, so `copies_from`
+    does not read every later stage for each stage."""
+    by_source: dict[str, tuple[list[int], list[tuple[int, object]]]] = {}
+    order = 0
+    for s in dockerfile.stages:
+        for ins in s.instructions:
+            sources = [ins.flag("from")] + [
+                field.partition("=")[2] for flag in ins.flags if flag.startswith("--mount=")
+                for field in flag.split(",") if field.strip().lower().startswith("from=")]
+            for src in {src.lower() for src in sources if src}:
+                stage_indexes, entries = by_source.setdefault(src, ([], []))
+                stage_indexes.append(s.index)
+                entries.append((order, ins))
+            order += 1
+    return by_source
 
 
 def cache_cleanup_points(dockerfile, kind, skip):
@@ -107,11 +132,17 @@ def cache_cleanup_points(dockerfile, kind, skip):
         every = [i for i in stage.instructions if i.keyword == "RUN" and not i.json]
         found = [commands(i) for i in every]
         later = [commands(i) for i in descendant_runs(dockerfile, stage)] if runs else []
+        read_after = None  # read_after[n]: a RUN after the n-th reads the cache (found once)
         for n, (ins, cmds) in enumerate(zip(every[: len(runs)], found)):
             installs = [c for c in cmds if kind(c) == "install" and "substitution" not in c.context]
             if not installs or any(kind(c) == "clean" and c.start > installs[-1].start for c in cmds):
                 continue
-            if skip(stage, ins, cmds) or any(reads_cache(c) for cs in found[n + 1 :] + later for c in cs):
+            if skip(stage, ins, cmds):
+                continue
+            if read_after is None:
+                read_after = later_any([any(reads_cache(c) for c in cs) for cs in found],
+                                       any(reads_cache(c) for cs in later for c in cs))
+            if read_after[n]:
                 continue
             point = append_point(dockerfile, ins, cmds)
             if point is not None:
@@ -119,6 +150,17 @@ def cache_cleanup_points(dockerfile, kind, skip):
 
 
 _OFFLINE = frozenset({"--offline", "--prefer-offline"})
+
+
+def later_any(flags: list[bool], beyond: bool = False) -> list[bool]:
+    """For each position, whether a flag after it is set (or `beyond`, what follows the
+    list): one pass from the end, where asking "does a later RUN ...?" RUN by RUN would
+    read the rest of the stage again for each of thousands of RUNs."""
+    out = [False] * len(flags)
+    for n in range(len(flags) - 1, -1, -1):
+        out[n] = beyond
+        beyond = beyond or flags[n]
+    return out
 
 
 def mount_targets(ins, kind: str | None = None) -> list[str]:
@@ -198,19 +240,22 @@ def _tail_end(source: str, start: int, stop: int, escape: str, closers: bool) ->
     return end
 
 
-def failure_tolerated(cmd, cmds) -> bool:
-    """Whether a later `||` in the command's and-or list catches its failure (`yum install
-    x || true`): a rewrite that lets it succeed where it failed changes what the build
-    makes, so it is no longer a fix of a build that would have stopped."""
-    later = cmds[cmds.index(cmd) + 1 :]
-    for other in later:
-        if other.context != cmd.context:
-            continue
-        if other.op in (";", "\n", "&"):
-            return False
-        if other.op == "||":
-            return True
-    return False
+def failures_tolerated(cmds) -> list[bool]:
+    """For each command, whether a later `||` in its and-or list catches its failure (`yum
+    install x || true`): a rewrite that lets it succeed where it failed changes what the
+    build makes, so it is no longer a fix of a build that would have stopped.
+
+    The answer for a command is decided by the next command in the same construct joined
+    by `;`, a newline, `&` (no) or `||` (yes), so one pass from the end answers for all:
+    asking command by command would rescan the rest of a 20,000-command script each time."""
+    decided: dict = {}  # context -> the answer of the nearest deciding command seen
+    tolerated = [False] * len(cmds)
+    for i in range(len(cmds) - 1, -1, -1):
+        cmd = cmds[i]
+        tolerated[i] = decided.get(cmd.context, False)
+        if cmd.op in (";", "\n", "&", "||"):
+            decided[cmd.context] = cmd.op == "||"
+    return tolerated
 
 
 def removal_ranges(cmds, doomed: list[bool], source: str) -> list[tuple[int, int]] | None:

@@ -395,10 +395,10 @@ def java_runtime(img: images.Image, version: str) -> Runtime | None:
     if not jre.in_manifest:
         return None
     if alpine:
-        create = f"RUN addgroup -S -g {APP_UID} {APP_USER} && adduser -S -D -H -u {APP_UID} -G {APP_USER} {APP_USER}"
+        create = f"RUN addgroup -S -g {APP_UID} {APP_USER} && adduser -S -D -u {APP_UID} -G {APP_USER} {APP_USER}"
     else:
         create = (f"RUN groupadd --system --gid {APP_UID} {APP_USER} && useradd --system --no-log-init "
-                  f"--uid {APP_UID} --gid {APP_USER} --no-create-home {APP_USER}")
+                  f"--uid {APP_UID} --gid {APP_USER} --create-home {APP_USER}")
     return Runtime(ref, f"eclipse-temurin's JRE {version} runs the jar without the JDK and the build tool (manifest)",
                    frozenset({"root"}), user=f"{APP_UID}:{APP_UID}", user_name=APP_USER, create_user=create)
 
@@ -520,7 +520,7 @@ def python_runtime(ref: str, args: dict[str, str]) -> Runtime | None:
     if new is None:
         return None
     create = (f"RUN groupadd --system --gid {APP_UID} {APP_USER} && useradd --system --no-log-init "
-              f"--uid {APP_UID} --gid {APP_USER} --no-create-home {APP_USER}")
+              f"--uid {APP_UID} --gid {APP_USER} --create-home {APP_USER}")
     return Runtime(new, why, frozenset({"root", "nobody"}), user=f"{APP_UID}:{APP_UID}", user_name=APP_USER,
                    create_user=create)
 
@@ -548,14 +548,16 @@ def python_package_name(spec: str) -> str | None:
 NGINX_HTML = "/usr/share/nginx/html"
 
 
-def nginx_runtime() -> Runtime | None:
-    """nginx's alpine image of the stable line the manifest lists (`stable-alpine` names it)."""
+def nginx_runtime(musl_ok: bool = True) -> Runtime | None:
+    """nginx's image of the stable line the manifest lists: on alpine (`stable-alpine` names
+    it), or on Debian (`stable`) where the project keeps to glibc images (base-flavour)."""
+    line, pattern, system = ("stable-alpine", r"\d+\.\d+-alpine", "alpine") if musl_ok else ("stable", r"\d+\.\d+", "Debian")
     for entry in images.data()["official"].get("nginx", {}).get("images", ()):
         tags = entry["tags"] + entry.get("shared", [])
-        if "stable-alpine" in tags:
-            versions = [t for t in tags if re.fullmatch(r"\d+\.\d+-alpine", t)]
+        if line in tags:
+            versions = [t for t in tags if re.fullmatch(pattern, t)]
             if versions:
                 ref = f"nginx:{versions[0]}"
-                return Runtime(ref, f"{ref}, nginx's stable line on alpine, serves the static files (manifest)",
+                return Runtime(ref, f"{ref}, nginx's stable line on {system}, serves the static files (manifest)",
                                frozenset({"root", "nginx"}))
     return None

@@ -52,6 +52,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Callable
 
 from dockopt.optimizer.words import heredoc_markers, raw_words
@@ -61,6 +62,9 @@ if TYPE_CHECKING:
 
 _OPERATORS = (";;&", "&&", "||", ";;", ";&", "|&", "&", "|", ";", "(", ")", "\n")
 _SEPARATORS = frozenset({"&&", "||", "|", "|&", ";", "&"})
+# The operators by their first character, each list in the order of _OPERATORS (the
+# parser reads an operator at most places it stands: one lookup, not twelve tries).
+_OPERATORS_AT = {ch: tuple(op for op in _OPERATORS if op[0] == ch) for ch in ";&|()\n"}
 _REDIRECT = re.compile(r"(?:\d+|\{[A-Za-z_]\w*\})?(<<<|<<-|<<|<>|<&|>&|>>|>\||<|>)|&>>?")
 _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*(?:\[[^\]]*\])?\+?=")
 _RESERVED = re.compile(
@@ -97,9 +101,10 @@ class Command:
     spans: tuple[tuple[int, int], ...]  # the source range of each word
     assignments: int = 0  # how many leading words are `VAR=value`
 
-    @property
+    @cached_property
     def name(self) -> str:
-        """The command run: the first word after the `VAR=value` assignments ("" if none)."""
+        """The command run: the first word after the `VAR=value` assignments ("" if none).
+        (Kept once found: every transform asks every command for it.)"""
         return self.words[self.assignments] if len(self.words) > self.assignments else ""
 
     @property
@@ -192,28 +197,52 @@ def _commands(ins: Instruction) -> list[Command]:
 
 def parse_commands(text: str, to_source: Callable[[int], int] | None = None) -> list[Command]:
     """The simple commands of a shell script; `to_source` maps indexes into `text` to the
-    offsets the commands report (identity by default). Raises `ShellSyntaxError`."""
-    parser = _Parser(text)
-    parser.script()
+    offsets the commands report (identity by default). Raises `ShellSyntaxError`.
+    A plain script (no quotes, expansions, redirections or compound commands) is read by
+    `shell_plain`, which finds the same commands faster."""
+    from dockopt.optimizer.shell_plain import plain_found
+
+    found = plain_found(text)
+    if found is None:
+        parser = _Parser(text)
+        try:
+            parser.script()
+        except RecursionError:
+            # `$(echo $(echo ...))` hundreds deep: read like a script with a syntax error,
+            # so the RUN is left as it is and the rest of the file is still rewritten
+            raise ShellSyntaxError("nested too deeply to read", parser.pos) from None
+        found = parser.found
+    return _built(found, text, to_source)
+
+
+def commands_found(parser: _Parser, text: str, to_source: Callable[[int], int] | None = None) -> list[Command]:
+    """The simple commands a parser (or a subclass recording more) found in `text`, as
+    `parse_commands` gives them: a caller that needs more than the commands parses once."""
+    return _built(parser.found, text, to_source)
+
+
+def _built(found: list[_Found], text: str, to_source: Callable[[int], int] | None) -> list[Command]:
     where = to_source or (lambda i: i)
     result = []
-    for start, end, spans, op, context in sorted(parser.found):
+    for start, end, spans, op, context in sorted(found):
         words = [_literal(text[s:e]) for s, e in spans]
         assignments = 0
         while assignments < len(words) and _ASSIGNMENT.match(text, spans[assignments][0], spans[assignments][1]):
             assignments += 1
-        result.append(
-            Command(
-                words=words,
-                raw=text[start:end],
-                start=where(start),
-                end=where(end - 1) + 1,
-                op=op,
-                context=context,
-                spans=tuple((where(s), where(e - 1) + 1) for s, e in spans),
-                assignments=assignments,
-            )
+        command = Command(
+            words=words,
+            raw=text[start:end],
+            start=where(start),
+            end=where(end - 1) + 1,
+            op=op,
+            context=context,
+            spans=tuple((where(s), where(e - 1) + 1) for s, e in spans),
+            assignments=assignments,
         )
+        # `name`, filled in here rather than on first use (where the cached property's
+        # lock costs more than finding it): every transform asks every command for it.
+        command.__dict__["name"] = words[assignments] if len(words) > assignments else ""
+        result.append(command)
     return result
 
 
@@ -223,9 +252,7 @@ def _script(ins: Instruction) -> tuple[str, Callable[[int], int]] | None:
     if not shell:
         return None
     base = len(ins.line.rstrip()) - len(shell)
-
-    def on_line(i: int) -> int:
-        return ins.source_offset(base + i)
+    on_line = ins.offset_map(base)
 
     if not ins.heredocs:
         return shell, on_line
@@ -281,7 +308,9 @@ def _anchored(anchors: list[tuple[int, int]]) -> Callable[[int], int]:
     keys = [a for a, _ in anchors]
 
     def to_source(i: int) -> int:
-        k = max(bisect_right(keys, i) - 1, 0)
+        k = bisect_right(keys, i) - 1
+        if k < 0:
+            k = 0
         return anchors[k][1] + i - anchors[k][0]
 
     return to_source
@@ -289,6 +318,8 @@ def _anchored(anchors: list[tuple[int, int]]) -> Callable[[int], int]:
 
 def _literal(raw: str) -> str:
     """A word with its quotes removed when it expands to itself, else `raw`."""
+    if _PLAIN.fullmatch(raw):
+        return raw  # no quotes or expansions: the word is itself (a glob or `~` stays as written too)
     out, i, n, quoted = [], 0, len(raw), False
     while i < n:
         ch = raw[i]
@@ -360,11 +391,12 @@ class _Parser:
 
     def operator(self) -> str | None:
         t, p = self.text, self.pos
-        if p >= self.end or t[p] not in ";&|()\n":
+        if p >= self.end:
             return None
-        if t.startswith("&>", p):
+        candidates = _OPERATORS_AT.get(t[p])
+        if candidates is None or t.startswith("&>", p):
             return None
-        for op in _OPERATORS:
+        for op in candidates:
             if t.startswith(op, p) and p + len(op) <= self.end:
                 return op
         return None

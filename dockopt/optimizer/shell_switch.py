@@ -28,9 +28,10 @@ the side of finding one, since the cost of a false alarm is only a rewrite not m
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
-from dockopt.optimizer.shell import Command, ShellSyntaxError, _Parser, parse_commands
+from dockopt.optimizer.shell import Command, ShellSyntaxError, _Parser, commands_found, parse_commands
 
 
 @dataclass(frozen=True)
@@ -60,40 +61,60 @@ class _UnitParser(_Parser):
 
 def pipelines(text: str) -> list[tuple[list[Part], str | None]] | None:
     """The pipelines of a script (two parts or more), each with the operator that follows
-    it (`||`, `&&`, ...; None at the end of a list); None when the text is not sh."""
+    it (`||`, `&&`, ...; None at the end of a list); None when the text is not sh.
+
+    One parse gives both the units and the simple commands, which are built only when
+    there is a pipe. A unit's writer and the operator after a pipeline are looked up among
+    the units of its own construct, so a script of thousands of piped commands (a long
+    heredoc) is not read once per pipe."""
     parser = _UnitParser(text)
     try:
         parser.script()
-        cmds = parse_commands(text)
     except ShellSyntaxError:
         return None
     units = sorted((s, s + len(text[s:e].rstrip()), op, ctx) for s, e, op, ctx in parser.units)
+    if not any(op in ("|", "|&") for _, _, op, _ in units):
+        return []
+    by_context: dict[tuple[str, ...], list[tuple]] = {}  # the units of each construct, in order
+    for unit in units:
+        by_context.setdefault(unit[3], []).append(unit)
+    seen: dict[tuple[str, ...], int] = {}  # how many units of each construct come before
     found = []
-    for i, (start, end, op, context) in enumerate(units):
+    for start, end, op, context in units:
+        same, k = by_context[context], seen.get(context, 0)
+        seen[context] = k + 1
         if op not in ("|", "|&"):
             continue
-        before = [u for u in units[:i] if u[3] == context and u[1] <= start]
-        if not before:
+        writer = next((same[j] for j in range(k - 1, -1, -1) if same[j][1] <= start), None)
+        if writer is None:
             continue
-        writer = before[-1]
         if found and found[-1][0][-1][:2] == writer[:2]:
             found[-1][0].append((start, end, op, context))
         else:
             found.append([[writer, (start, end, op, context)], context])
+    cmds = commands_found(parser, text)
+    starts = [c.start for c in cmds]
+    unit_starts = {context: [u[0] for u in same] for context, same in by_context.items()}
     result = []
     for chain, context in found:
-        last_end = chain[-1][1]
-        after = next((u[2] for u in units if u[3] == context and u[0] >= last_end), None)
-        parts = [
-            Part(text[s:e], s, e, tuple(c for c in cmds if s <= c.start and c.end <= e))
-            for s, e, _, _ in chain
-        ]
+        same = by_context[context]
+        k = bisect_left(unit_starts[context], chain[-1][1])
+        after = same[k][2] if k < len(same) else None
+        parts = []
+        for s, e, _, _ in chain:
+            inside, j = [], bisect_left(starts, s)
+            while j < len(cmds) and cmds[j].start <= e:
+                if cmds[j].end <= e:
+                    inside.append(cmds[j])
+                j += 1
+            parts.append(Part(text[s:e], s, e, tuple(inside)))
         result.append((parts, after))
     return result
 
 
 def has_pipe(text: str) -> bool:
-    return bool(pipelines(text))
+    """Whether the script has a pipeline (no `|` in the text: none, without parsing it)."""
+    return "|" in text and bool(pipelines(text))
 
 
 # Readers that may exit before their input ends, leaving the writer to die of SIGPIPE.

@@ -6,6 +6,18 @@ apt, or the full `python:X` image, which is buildpack-deps) becomes a builder th
 the dependencies into /opt/venv, and a runtime on the slim variant of the same Python and
 Debian release that copies the venv and the app folder. What makes it sound, and what makes
 it give up, is in `plan_python`; the knowledge about images and packages is in runtimes.py.
+
+The venv holds the project's dependencies, not the tool that installs them: `pip install
+poetry` (or uv) keeps running with the system pip, so poetry and its own dependencies stay
+in the builder's /usr/local. `_venv_setup` chooses where `RUN python -m venv /opt/venv` and
+its ENV go: above the first install that follows the last tool install, with the venv
+first on PATH (pip then installs into it); or, when the tool installs in the same RUN as
+the project (`pip install poetry && poetry install --no-root`), above that RUN with
+VIRTUAL_ENV (and UV_PROJECT_ENVIRONMENT) but not PATH, which poetry install, `uv pip
+install` and uv sync follow while pip stays the system's. When a pip install into the venv
+comes after a tool install in the same RUN, or the command (a script) may run the tool,
+the venv goes above the first install as a whole, tool included, as the original had it
+on PATH.
 """
 
 from __future__ import annotations
@@ -25,8 +37,13 @@ _PIP_UNSAFE = frozenset({"-e", "--editable", "--user", "-t", "--target", "--pref
 _PIP_VERBS = frozenset({"install", "cache", "config", "--version", "-V", "list", "freeze", "check", "download", "wheel"})
 _POETRY_OK = frozenset({"config", "export", "check", "--version", "lock", "self"})
 _DEPENDENCY_FILES = ("pyproject.toml", "poetry.lock", "uv.lock", "Pipfile", "Pipfile.lock", "setup.py", "setup.cfg")
+# ENV that sends installs outside the venv (pip's flags in _PIP_UNSAFE, uv's --system)
+_INSTALL_ENV = re.compile(r"\b(PIP_(USER|TARGET|PREFIX|ROOT|SRC|EDITABLE|BREAK_SYSTEM_PACKAGES)|UV_SYSTEM_PYTHON)\b")
 _SHELL_CMD = re.compile(r"^\s*(?:exec\s+)?([A-Za-z0-9_./-]+)(?:\s|$)")
 _VENV_ENV = f'ENV VIRTUAL_ENV={runtimes.VENV} PATH="{runtimes.VENV}/bin:$PATH"'
+# What `pip install` may name for the install tool itself, run in the builder only; and pip's own packages.
+_TOOLS = frozenset({"poetry", "poetry-plugin-export", "uv"})
+_PIP_ITSELF = frozenset({"pip", "setuptools", "wheel"})
 
 
 @dataclasses.dataclass
@@ -34,6 +51,11 @@ class _Installs:
     """What the stage's RUNs install, read command by command."""
 
     first: object = None  # the first RUN that installs Python packages
+    # (RUN, kind) of each install command in order. kind: "tool" (pip install of poetry or uv),
+    # "pip itself" (pip, setuptools, wheel), "pip" (anything else pip installs: the venv must
+    # be first on PATH), "env" (poetry install, uv sync, uv pip install: VIRTUAL_ENV or
+    # UV_PROJECT_ENVIRONMENT name the venv)
+    steps: list[tuple[object, str]] = dataclasses.field(default_factory=list)
     toolchain: list[str] = dataclasses.field(default_factory=list)  # build packages from apt
     runtime_packages: set[str] = dataclasses.field(default_factory=set)  # runtime libraries they map to
     apt_packages: set[str] = dataclasses.field(default_factory=set)
@@ -72,7 +94,7 @@ def plan_python(layout, context):
         if not any(context.exists(f) for f in ("poetry.lock", "uv.lock", "Pipfile.lock")):
             notes.append("only the listed requirements were checked for sources that link system libraries, "
                          "not what they depend on")
-    _check_entry(layout, found, names, base.variant == "slim")
+    entry_known = _check_entry(layout, found, names, base.variant == "slim")
     healthcheck_ok = _healthcheck_runs_python(layout)
     others = [i for i in layout.builds if not _is_uv_binary(i)]
     core.check_copies(dataclasses.replace(layout, builds=others), [app])
@@ -80,8 +102,12 @@ def plan_python(layout, context):
     runtime = runtimes.python_runtime(layout.stage.image, {**layout.dockerfile.global_args(), **layout.args})
     if runtime is None:
         return None
-    env_line = _VENV_ENV if not found.uv_sync else \
-        f'ENV VIRTUAL_ENV={runtimes.VENV} UV_PROJECT_ENVIRONMENT={runtimes.VENV} PATH="{runtimes.VENV}/bin:$PATH"'
+    anchor, on_path, venv_note = _venv_setup(layout, found, entry_known)
+    if anchor is None:
+        return None  # only the install tool or pip itself: nothing for the venv to carry
+    env = [f"VIRTUAL_ENV={runtimes.VENV}"] + ([f"UV_PROJECT_ENVIRONMENT={runtimes.VENV}"] if found.uv_sync else []) \
+        + ([f'PATH="{runtimes.VENV}/bin:$PATH"'] if on_path else [])
+    env_line = "ENV " + " ".join(env)
     runtime_lines = []
     if found.runtime_packages:
         pkgs = " ".join(sorted(found.runtime_packages))
@@ -93,11 +119,13 @@ def plan_python(layout, context):
     toolchain = ", ".join(found.toolchain) if found.toolchain else f"the full {base.ref}"
     notes.append("the dependencies install into a virtualenv the runtime copies; a file the app writes at run time "
                  "must be in a folder its user owns")
+    if venv_note:
+        notes.append(venv_note)
     return core.Plan(
         runtime, [(runtimes.VENV, runtimes.VENV), (app, app)],
         "Runtime: the virtualenv and the app on slim Python, no compilers or headers",
         f"the virtualenv {runtimes.VENV} and {app}/ (built with {toolchain})",
-        builder_before=(found.first, [f"RUN python -m venv {runtimes.VENV}", env_line]),
+        builder_before=(anchor, [f"RUN python -m venv {runtimes.VENV}", env_line]),
         runtime_lines=runtime_lines, healthcheck_ok=healthcheck_ok, notes=notes,
     )
 
@@ -125,46 +153,59 @@ def _read_runs(layout) -> _Installs:
                         found.toolchain.append(pkg)
                 found.apt_packages.update(pkgs)
             elif name in ("pip", "pip3"):
-                _read_pip(args, found)
-                found.first = found.first or (ins if args[:1] == ["install"] else None)
+                kind = _read_pip(args, found)
+                if kind:
+                    found.steps.append((ins, kind))
             elif name == "poetry":
                 if args[:1] == ["install"]:
                     if "--no-root" not in args:
                         raise core.Bail("poetry install of the project itself: an editable install")
-                    found.first = found.first or ins
+                    found.steps.append((ins, "env"))
                 elif not args or args[0] not in _POETRY_OK:
                     raise core.Bail(f"poetry {args[:1]}")
             elif name == "uv":
                 _read_uv(args, found)
-                found.first = found.first or ins
+                found.steps.append((ins, "env"))
             elif _PYTHON.match(name) and args[:2] == ["-m", "compileall"]:
                 continue
             elif name in core.SAFE_COMMANDS - {"git", "chown", "cat"} | {"mkdir"}:
                 continue
             else:
                 raise core.Bail(f"unknown command {name}")
+    found.first = found.steps[0][0] if found.steps else None
     return found
 
 
-def _read_pip(args: list[str], found: _Installs) -> None:
+def _read_pip(args: list[str], found: _Installs) -> str | None:
+    """Reads a pip command; for an install, its kind: "tool" when it installs only poetry or uv
+    (and pip's own packages), "pip itself" for those alone, else "pip"."""
     if not args or args[0] not in _PIP_VERBS:
         raise core.Bail(f"pip {args[:1]}")
     if args[0] != "install":
-        return
+        return None
     rest = args[1:]
+    named, other = set(), False  # other: requirement files, paths, URLs
     for i, arg in enumerate(rest):
         flag = arg.split("=", 1)[0]
         if flag in _PIP_UNSAFE:
             raise core.Bail(f"pip install {flag}")
         if flag in ("-r", "--requirement") and i + 1 < len(rest):
             found.requirement_files.append(rest[i + 1])
+            other = True
         elif arg.startswith("--requirement="):
             found.requirement_files.append(arg.split("=", 1)[1])
+            other = True
         elif not arg.startswith("-") and (i == 0 or rest[i - 1] not in ("-r", "--requirement", "-c", "--constraint",
                                                                         "-i", "--index-url", "--extra-index-url")):
             name = runtimes.python_package_name(arg)
             if name and "/" not in arg and arg != ".":
                 found.named.add(name)
+                named.add(name)
+            else:
+                other = True
+    if other or not named or named - _TOOLS - _PIP_ITSELF:
+        return "pip"
+    return "tool" if named & _TOOLS else "pip itself"
 
 
 def _read_uv(args: list[str], found: _Installs) -> None:
@@ -176,6 +217,40 @@ def _read_uv(args: list[str], found: _Installs) -> None:
         found.uv_sync = True
     else:
         raise core.Bail(f"uv {args[:1]}")
+
+
+def _venv_setup(layout, found: _Installs, entry_known: bool):
+    """(the RUN the venv is made above, whether the builder puts it first on PATH, a note).
+
+    The venv must receive every project install and no install tool. pip and `python -m
+    pip` install where PATH leads; poetry install, `uv pip install` and uv sync follow
+    VIRTUAL_ENV / UV_PROJECT_ENVIRONMENT. The RUN is None when nothing but the tool or pip
+    itself is installed."""
+    order = {id(ins): n for n, ins in enumerate(layout.runs())}
+    steps = [(order[id(ins)], kind, ins) for ins, kind in found.steps]
+    projects = [n for n, kind, _ in steps if kind in ("pip", "env")]
+    if not projects:
+        return None, True, None
+    tools = [n for n, kind, _ in steps if kind == "tool"]
+    tool = " and ".join(sorted(found.named & _TOOLS)) or "the install tool"
+    if not tools:
+        return found.first, True, None
+    if not entry_known:
+        return found.first, True, (f"{tool} installs into the venv too, as the command may run it "
+                                   f"(the original had it on PATH)")
+    last_tool = max(tools)
+    if min(projects) > last_tool:  # the tool's RUN comes first: it runs before the venv exists
+        anchor = next(ins for n, kind, ins in steps if n > last_tool)
+        return anchor, True, (f"{tool} installs with the system pip before the venv is made, "
+                              f"so the runtime's venv holds only the project's dependencies")
+    if not any(kind == "pip" for _, kind, _ in steps):
+        anchor = next(ins for _, kind, ins in steps if kind == "env")
+        named = "VIRTUAL_ENV and UV_PROJECT_ENVIRONMENT" if found.uv_sync else "VIRTUAL_ENV"
+        return anchor, False, (f"the builder names the venv in {named} but leaves it off PATH: pip installs "
+                               f"{tool} for the system Python and {tool} installs the project's dependencies "
+                               f"into the venv, so the runtime's venv holds only those")
+    return found.first, True, (f"{tool} installs into the venv too: pip installs into it in the same or a "
+                               f"later RUN, and the venv must be first on PATH for that")
 
 
 def _is_uv_binary(ins) -> bool:
@@ -226,9 +301,12 @@ def _dependency_names(context, found: _Installs) -> set[str]:
 
 
 def _check_path(layout) -> None:
-    """A later ENV that sets PATH without $PATH would hide the venv; an earlier venv clashes."""
+    """A later ENV that sets PATH without $PATH would hide the venv; an earlier venv clashes;
+    an ENV may send installs elsewhere (pip's --user or --target, uv's --system)."""
     for ins in layout.stage.instructions:
         text = ins.args_text
+        if ins.keyword == "ENV" and _INSTALL_ENV.search(text):
+            raise core.Bail("ENV that installs outside a virtualenv")
         if ins.keyword == "ENV" and re.search(r"\bPATH[= ]", text) and "$PATH" not in text and "${PATH}" not in text:
             raise core.Bail("ENV PATH without $PATH")
         if ins.keyword in ("ENV", "RUN") and (runtimes.VENV in text or "VIRTUAL_ENV" in text
@@ -236,8 +314,10 @@ def _check_path(layout) -> None:
             raise core.Bail("the stage makes its own virtualenv")
 
 
-def _check_entry(layout, found: _Installs, names: set[str], slim_builder: bool) -> None:
-    """The command must be Python or a console script the dependencies install, not a build tool."""
+def _check_entry(layout, found: _Installs, names: set[str], slim_builder: bool) -> bool:
+    """The command must be Python or a console script the dependencies install, not a build tool.
+    True when it is one of those; False for a script or a program a slim builder may have,
+    which may run anything the image had, the install tool included."""
     words = layout.entry
     if words is None:
         ins = next((i for i in reversed(layout.stage.instructions) if i.keyword in ("CMD", "ENTRYPOINT")), None)
@@ -255,15 +335,16 @@ def _check_entry(layout, found: _Installs, names: set[str], slim_builder: bool) 
         rest = words[1:]
         if rest[:2] in (["-m", "pip"], ["-m", "poetry"], ["-m", "build"]) or rest[:1] == ["setup.py"]:
             raise core.Bail("the command runs a build tool")
-        return
+        return True
     if "/" in program:
         if not slim_builder:
             raise core.Bail("a script may run tools only the full image has")
-        return
+        return False
     if runtimes.python_package_name(name) in names:
-        return
+        return True
     if not slim_builder:
         raise core.Bail(f"{name}: not a console script of the dependencies the files list")
+    return False
 
 
 def _healthcheck_runs_python(layout) -> bool:

@@ -4,9 +4,17 @@ A node image whose command serves a folder of built files (`serve -s build -l 30
 `http-server dist -p 8080`) only needs node to build them. The builder keeps the build; the
 runtime is nginx's stable alpine image with the served folder in /usr/share/nginx/html and
 a server block that keeps what the original server did: the same port, single-page
-fallback to index.html for `serve -s`, and serve's clean URLs (`/about` -> about.html).
+fallback to index.html for `serve -s`, and both servers' clean URLs (`/about` -> about.html).
 Apps that render on a server (next start, nuxt, remix, an express server.js) are not
 static and are left alone.
+
+A RUN that does nothing but install that server globally (`npm install -g serve@14`,
+`yarn global add http-server`, with an npm/yarn/pnpm cache clean at most) served only the
+original's command: it leaves the builder, where it would rerun on every cache miss. The
+planner hands it to the split as an instruction the runtime does not repeat (added to
+`layout.moved`, with RUN in the plan's `drop`), so the builder loses it and any comment
+above it moves with the command's own to the runtime. A RUN that installs anything else
+as well, uses a variable, or whose server a build script runs, stays.
 """
 
 from __future__ import annotations
@@ -55,7 +63,7 @@ def plan_static(layout, context):
     if output == app or not output.startswith(app.rstrip("/") + "/"):
         raise core.Bail("served folder outside the app")
     core.check_copies(layout, [app])
-    runtime = runtimes.nginx_runtime()
+    runtime = runtimes.nginx_runtime(context.musl_ok)
     if runtime is None:
         return None
     fallback = "/index.html" if single else "=404"
@@ -75,9 +83,71 @@ def plan_static(layout, context):
     notes = [f"nginx listens on {port} like {tool} did"
              + ("; unknown paths fall back to index.html like `serve -s`" if single else ""),
              "the server config is a heredoc (BuildKit, Dockerfile syntax 1.4+)"]
+    drop = {"CMD", "ENTRYPOINT", "WORKDIR"}
+    unused = _server_installs(layout, tool, pkg)
+    if unused:
+        # The plan has no way to remove a builder step: a moved instruction whose keyword is
+        # dropped leaves the builder and is not repeated in the runtime. Last, after every
+        # check that gives up, since the other planners read the same layout.
+        layout.moved = sorted(layout.moved + unused, key=lambda i: i.start)
+        drop.add("RUN")
+        notes.append(f"the builder no longer installs {tool} globally: only the original's command ran it")
     return core.Plan(runtime, [(output, runtimes.NGINX_HTML)], "Runtime: the built static files on nginx, no node",
-                     what, runtime_lines=["\n".join(conf)], notes=notes, drop=frozenset({"CMD", "ENTRYPOINT", "WORKDIR"}),
-                     keep_workdir=False)
+                     what, runtime_lines=["\n".join(conf)], notes=notes, drop=frozenset(drop), keep_workdir=False)
+
+
+def _server_installs(layout, tool: str, pkg) -> list:
+    """The RUNs that do nothing but install `tool` globally (a package-manager cache clean
+    aside): with nginx serving the files nothing runs it. None of them when a build script
+    the RUNs run (or its pre/post script) names the server."""
+    scripts = (pkg or {}).get("scripts") or {}
+    runs = layout.runs()
+    for ins in runs:
+        for words, _, _ in core.run_commands(ins):
+            script = _script(words[0], words[1:]) if words else None
+            for name in (script, f"pre{script}", f"post{script}") if script else ():
+                if re.search(rf"(^|[\s;&|(]){re.escape(tool)}($|[\s;&|)])", str(scripts.get(name, ""))):
+                    return []
+    found = []
+    for ins in runs:
+        if "$" in ins.args_text:
+            continue
+        kinds = []
+        for words, assigns, _ in core.run_commands(ins):
+            name, rest = words[0], words[1:]
+            if assigns:
+                kinds.append(None)
+            elif _cache_clean(name, rest):
+                kinds.append("clean")
+            else:
+                specs = _global_install(name, rest)
+                kinds.append("install" if specs and all(_spec_name(s) == tool for s in specs) else None)
+        if "install" in kinds and None not in kinds:
+            found.append(ins)
+    return found
+
+
+def _cache_clean(name: str, rest: list[str]) -> bool:
+    """`npm cache clean --force`, `yarn cache clean`: only deletes the package cache."""
+    return name in ("npm", "pnpm", "yarn") and [w for w in rest if not w.startswith("-")][:2] == ["cache", "clean"]
+
+
+def _global_install(name: str, rest: list[str]) -> list[str] | None:
+    """The packages of `npm install -g`, `pnpm add -g` or `yarn global add`, else None."""
+    words = [w for w in rest if not w.startswith("-")]
+    flags = [w for w in rest if w.startswith("-")]
+    if name == "yarn" and words[:2] == ["global", "add"]:
+        return words[2:]
+    if name in ("npm", "pnpm") and words[:1] and words[0] in ("install", "i", "add") \
+            and any(f in ("-g", "--global", "--location=global") for f in flags):
+        return words[1:]
+    return None
+
+
+def _spec_name(spec: str) -> str:
+    """`serve@14` -> serve; `@scope/pkg@1` -> @scope/pkg."""
+    at = spec.rfind("@")
+    return spec[:at] if at > 0 else spec
 
 
 def _served(entry: list[str], env: dict) -> tuple[str, str, str, bool, bool] | None:
@@ -119,13 +189,15 @@ def _served(entry: list[str], env: dict) -> tuple[str, str, str, bool, bool] | N
     if m is None:
         raise core.Bail(f"listen address {port}")
     single = tool == "serve" and ("-s" in opts or "--single" in opts)
-    clean = tool == "serve"  # serve strips .html by default (cleanUrls); http-server does not
+    # serve strips .html (cleanUrls); http-server adds it to a path without an extension
+    # (`--ext`, default html, an option refused above): both answer /about with about.html
+    clean = True
     return tool, folders[0].rstrip("/"), m.group(1), single, clean
 
 
 def _builds(layout, pkg) -> bool:
-    """Every RUN is a dependency install, a static build, a global server install or a
-    package install of build tools; at least one build."""
+    """Every RUN is a dependency install, a static build, a global server install, a package
+    manager's cache clean or a package install of build tools; at least one build."""
     scripts = (pkg or {}).get("scripts") or {}
     built = False
     for ins in layout.runs():
@@ -137,7 +209,7 @@ def _builds(layout, pkg) -> bool:
             if name in ("npm", "pnpm", "yarn") and ("-g" in rest or "--global" in rest or rest[:2] == ["global", "add"]):
                 continue
             if name == "corepack" or name in ("npm", "pnpm", "yarn") and verb in ("install", "i", "ci", "") \
-                    and all(a.startswith("-") for a in rest[1:]):
+                    and all(a.startswith("-") for a in rest[1:]) or _cache_clean(name, rest):
                 continue
             script = _script(name, rest)
             if script is not None:

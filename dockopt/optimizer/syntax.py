@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator, Union
+from typing import Callable, Iterator, TypeVar, Union
 
-from dockopt.optimizer.words import extract_flags, heredoc_markers
+from dockopt.optimizer.words import extract_flags, heredoc_markers, parse_words
 
 KEYWORDS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD "
@@ -29,9 +30,13 @@ KEYWORDS = frozenset(
 )
 _HEREDOC_KEYWORDS = frozenset({"ADD", "COPY", "RUN"})
 _JSON_KEYWORDS = frozenset({"ADD", "CMD", "COPY", "ENTRYPOINT", "RUN", "SHELL", "VOLUME"})
-_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+# BuildKit's directive pattern, whose `\s` is Go's: [\t\n\f\r ] (no \v, no unicode spaces).
+_GO_SPACE = "[\t\n\f\r ]"
+_DIRECTIVE = re.compile(rf"^#{_GO_SPACE}*([a-zA-Z][a-zA-Z0-9]*){_GO_SPACE}*={_GO_SPACE}*(.+?){_GO_SPACE}*$")
+MAX_LINE = 65535  # bytes: BuildKit's scanner refuses a longer physical line
 _DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _KEYWORD = re.compile(r"[^\t\v\f\r ]+")
+T = TypeVar("T")
 
 
 class ParseError(ValueError):
@@ -145,11 +150,34 @@ class Instruction:
         return None
 
     def source_offset(self, index: int) -> int:
-        """Map an index into `line` to an offset in the source text."""
-        for line_start, source_start in reversed(self._pieces):
-            if index >= line_start:
-                return source_start + index - line_start
-        return self.start
+        """Map an index into `line` to an offset in the source text: the last piece (source
+        line) starting at or before it, found by binary search, since a RUN merged from
+        20,000 others has 20,000 pieces and each of its words is mapped."""
+        starts = self.__dict__.get("_piece_starts")
+        if starts is None or len(starts) != len(self._pieces):
+            starts = self.__dict__["_piece_starts"] = [line_start for line_start, _ in self._pieces]
+        k = bisect_right(starts, index) - 1
+        if k < 0:
+            return self.start
+        line_start, source_start = self._pieces[k]
+        return source_start + index - line_start
+
+    def offset_map(self, base: int) -> Callable[[int], int]:
+        """`lambda i: self.source_offset(base + i)` for indexes `i >= 0`, made for mapping
+        every word of a script: a plain shift when the instruction is one line, else the
+        binary search of `source_offset` without its calls around it."""
+        pieces = self._pieces
+        if len(pieces) == 1 and pieces[0][0] <= base:
+            shift = pieces[0][1] - pieces[0][0] + base
+            return lambda i: shift + i
+        starts = [line_start for line_start, _ in pieces]
+        start = self.start
+
+        def to_source(i: int) -> int:
+            k = bisect_right(starts, base + i) - 1
+            return start if k < 0 else pieces[k][1] + base + i - pieces[k][0]
+
+        return to_source
 
     def args_offset(self) -> int:
         """Offset in the source where `args_text` starts."""
@@ -170,6 +198,14 @@ class Stage:
     platform: str | None
     instructions: list[Instruction]
 
+    def position(self, ins: Instruction) -> int:
+        """The index of `ins` in `instructions`, found by identity in a table made once
+        (`list.index` compares instructions field by field, once for each before it)."""
+        table = self.__dict__.get("_positions")
+        if table is None:
+            table = self.__dict__["_positions"] = {id(i): n for n, i in enumerate(self.instructions)}
+        return table[id(ins)]
+
 
 @dataclass
 class Dockerfile:
@@ -181,6 +217,15 @@ class Dockerfile:
 
     def render(self) -> str:
         return "".join(node.text for node in self.nodes)
+
+    def derived(self, make: Callable[[Dockerfile], T]) -> T:
+        """`make(self)`, computed once per tree: a tree is never changed in place, so a fact
+        every transform (or every stage) asks for, such as which instructions copy from
+        which stage, is found in one pass and shared, not searched for again each time."""
+        memo = self.__dict__.setdefault("_derived", {})
+        if make not in memo:
+            memo[make] = make(self)
+        return memo[make]
 
     @cached_property
     def instructions(self) -> list[Instruction]:
@@ -207,12 +252,45 @@ class Dockerfile:
 
     def lineage(self, stage: Stage) -> list[Stage]:
         """The stage and the earlier stages it is built FROM, nearest first."""
-        chain, stages = [stage], self.stages
-        while True:
-            parent = next((s for s in stages[: chain[-1].index] if s.name and s.name.lower() == chain[-1].image.lower()), None)
-            if parent is None or parent in chain:
-                return chain
-            chain.append(parent)
+        chain, parents = [stage], self._parents
+        while parents[chain[-1].index] is not None:
+            chain.append(parents[chain[-1].index])
+        return chain
+
+    def descendants(self, stage: Stage) -> list[Stage]:
+        """The later stages built FROM this one, directly or through others, in file order
+        (those whose `lineage` holds it): found down the tree of stages, not by reading the
+        lineage of every later stage for every stage."""
+        found, todo = [], list(self._children[stage.index])
+        while todo:
+            child = todo.pop()
+            found.append(child)
+            todo.extend(self._children[child.index])
+        return sorted(found, key=lambda s: s.index)
+
+    @cached_property
+    def _children(self) -> list[list[Stage]]:
+        children: list[list[Stage]] = [[] for _ in self.stages]
+        for s, parent in zip(self.stages, self._parents):
+            if parent is not None:
+                children[parent.index].append(s)
+        return children
+
+    @cached_property
+    def _parents(self) -> list[Stage | None]:
+        """For each stage, the stage it is built FROM: the first earlier stage whose name
+        is its image. (The first stage of each name is found once, not by a scan of the
+        earlier stages for every stage. A parent always comes earlier, so there are no
+        cycles.)"""
+        first: dict[str, Stage] = {}
+        for s in self.stages:
+            if s.name:
+                first.setdefault(s.name.lower(), s)
+        parents = []
+        for s in self.stages:
+            parent = first.get(s.image.lower())
+            parents.append(parent if parent is not None and parent.index < s.index else None)
+        return parents
 
     def global_args(self) -> dict[str, str]:
         """Default values of the ARGs declared before the first FROM (what `FROM
@@ -228,18 +306,42 @@ class Dockerfile:
                         values[name] = value.strip("\"'")
         return values
 
+    def position(self, node: Node) -> int:
+        """The index of `node` in `nodes`, by identity, from a table made once per tree
+        (`nodes.index` compares nodes field by field with every node before it)."""
+        return self._node_positions[id(node)]
+
+    def ends_open(self, ins: Instruction) -> bool:
+        """Whether the instruction's last line still ends with a line continuation (it ran
+        into the end of the file): a line inserted after it would join it."""
+        if ins.heredocs:
+            return False
+        last = ins.text.rstrip("\r\n").rsplit("\n", 1)[-1]
+        return bool(_continuation(self.escape).search(last.rstrip("\r")))
+
     def described_start(self, ins: Instruction) -> int:
         """Where `ins` starts together with the comment lines right above it, which
         describe it: the place for an instruction inserted before it."""
-        i = next(k for k, n in enumerate(self.nodes) if n is ins)
+        i = self.position(ins)
         while i > 0 and isinstance(self.nodes[i - 1], Trivia) and self.nodes[i - 1].kind == "comment":
             i -= 1
         return self.nodes[i].start
 
+    @cached_property
+    def _node_positions(self) -> dict[int, int]:
+        return {id(n): k for k, n in enumerate(self.nodes)}
+
     def line_col(self, offset: int) -> tuple[int, int]:
-        """1-based line and column of a character offset."""
-        line = self.source.count("\n", 0, offset) + 1
-        return line, offset - (self.source.rfind("\n", 0, offset) + 1) + 1
+        """1-based line and column of a character offset (a binary search over the line
+        starts: the pipeline asks for the line of every change, and there may be one in
+        each of 20,000 RUNs)."""
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        """The offset of each line's first character: 0 and every offset after a "\n"."""
+        return [0, *(m.end() for m in re.finditer("\n", self.source))]
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
@@ -259,6 +361,18 @@ def _continuation(escape: str) -> re.Pattern:
     return re.compile(rf"(^|[^{e}]){e}[ \t]*$")
 
 
+def _joined(continuation: re.Pattern, line: str) -> tuple[str, bool]:
+    """The line with its continuation escape removed, and whether it ends the instruction
+    (it has none). The pattern is anchored at the line's end, so it matches at most once:
+    one search does what a search and a substitution did."""
+    if not line.rstrip(" \t").endswith(("\\", "`")):
+        return line, True  # no escape at the end: no match, without scanning the line
+    m = continuation.search(line)
+    if m is None:
+        return line, True
+    return line[: m.start()] + m.group(1) + line[m.end() :], False
+
+
 # What Go's unicode.IsSpace accepts; str.strip() would also remove \x1c-\x1f.
 _SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 
@@ -274,6 +388,9 @@ def _is_comment(line: str) -> bool:
 def parse(text: str) -> Dockerfile:
     """Parse a Dockerfile; raise `ParseError` for anything docker would not build."""
     lines = list(_lines(text))
+    for n, (_, raw) in enumerate(lines):
+        if len(raw) > MAX_LINE // 4 and len(raw.rstrip("\n").encode("utf-8", "surrogatepass")) > MAX_LINE:
+            raise ParseError(f"dockerfile line greater than max allowed size of {MAX_LINE}", n + 1)
     nodes: list[Node] = []
     directives: dict[str, str] = {}
     escape, directives_done = "\\", False
@@ -305,25 +422,28 @@ def parse(text: str) -> Dockerfile:
             nodes.append(Trivia("comment", raw, offset, i + 1))
             i += 1
             continue
-        first, ended = continuation.sub(r"\1", stripped), not continuation.search(stripped)
+        first, ended = _joined(continuation, stripped)
         if ended and not first:
             nodes.append(Trivia("blank", raw, offset, i + 1))
             i += 1
             continue
         lead = len(raw) - len(raw.lstrip(_SPACE))
         pieces = [(0, offset + lead)]
-        logical = first
+        parts, length = [first], len(first)  # joined once: `+=` copies a long RUN per line
         j = i + 1
         while not ended and j < len(lines):
             off_j, raw_j = lines[j]
             j += 1
             if _is_comment(raw_j) or not _content(raw_j).strip(_SPACE):
                 continue
-            c = _content(raw_j)
-            ended = not continuation.search(c)
-            pieces.append((len(logical), off_j))
-            logical += continuation.sub(r"\1", c)
+            part, ended = _joined(continuation, _content(raw_j))
+            pieces.append((length, off_j))
+            parts.append(part)
+            length += len(part)
+        logical = "".join(parts)
         ins = _instruction(logical, pieces, offset, i + 1, text)
+        if ins.keyword in ("ENV", "LABEL"):
+            _name_values(ins, escape, text)
         end_line = j
         end_offset = lines[j - 1][0] + len(lines[j - 1][1])
         if ins.keyword in _HEREDOC_KEYWORDS or _onbuild_heredoc(ins):
@@ -401,12 +521,29 @@ def _instruction(
     return ins
 
 
+def _go_number(text: str) -> float:
+    """A JSON number as Go decodes it into a float64: one that overflows is an error."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text} out of range")
+    return value
+
+
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: Python reads them, Go does not
+
+
+_GO_JSON = json.JSONDecoder(parse_constant=_not_json, parse_float=_go_number, parse_int=_go_number)
+
+
 def _json_array(args: str) -> list[str] | None:
-    """BuildKit's parseJSON: the first JSON value, when it is an array of strings."""
+    """BuildKit's parseJSON: the first JSON value, when it is an array of strings. What Go's
+    decoder refuses (NaN, Infinity, a number out of float64's range) is no JSON, and the
+    instruction is then in shell form, as BuildKit reads it."""
     if not args.startswith("["):
         return None
     try:
-        value, _ = json.JSONDecoder().raw_decode(args)
+        value, _ = _GO_JSON.raw_decode(args)
     except ValueError:
         return None
     if not isinstance(value, list):
@@ -414,6 +551,24 @@ def _json_array(args: str) -> list[str] | None:
     if not all(isinstance(v, str) for v in value):
         raise ValueError("JSON arrays must be comprised of strings only")
     return value
+
+
+def _name_values(ins: Instruction, escape: str, text: str) -> None:
+    """BuildKit's parseNameVal for ENV and LABEL: `KEY value` needs a value, and once the
+    first word has an `=`, every word must."""
+    words = parse_words(ins.args_text, escape)
+    if not words:
+        return  # the parser takes an empty ENV or LABEL; the build refuses it later
+    # Where the error is, found only for an error: counting the lines before every ENV
+    # would read the file again for each one.
+    if "=" not in words[0]:
+        if len(re.split(r"[\t\v\f\r ]+", ins.args_text, maxsplit=1)) < 2:
+            raise ParseError(f"{ins.keyword} must have two arguments", *_line_col(text, ins.keyword_span()[0]))
+        return
+    for word in words:
+        if "=" not in word:
+            raise ParseError(f'Syntax error - can\'t find = in "{word}". Must be of the form: name=value',
+                             *_line_col(text, ins.keyword_span()[0]))
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:

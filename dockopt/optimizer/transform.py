@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from dockopt.optimizer.syntax import Dockerfile
 
 SAFE, REVIEW = "safe", "review"
+# The key every rule naming a BuildKit check answers to: `# check=skip=all` silences them all.
+BUILDKIT_ALL = "CHECK=SKIP=ALL"
 # The transforms that change a stage's base image or add stages (stage-split, pin-base-tag,
 # slim-base): transforms choosing commands by the image (its shell, its user tools) run after.
 BASE_IMAGE_REWRITES = ("DO202", "DO203", "DO204")
@@ -32,6 +34,7 @@ class Transform:
     fix: Callable[["Dockerfile", "BuildContext"], Iterable["Edit"]]
     doc: str  # the module docstring: what, why, example, when it is not safe
     hadolint: tuple[str, ...] = ()  # the hadolint rules it fixes (their pragmas silence it)
+    buildkit: tuple[str, ...] = ()  # BuildKit's build checks it fixes (`# check=skip=` silences it)
     opt_in: bool = False  # runs only when selected by name or switched on (`--cache-mounts`)
     replaces: tuple[str, ...] = ()  # ids of transforms that do not run beside it
     after: tuple[str, ...] = ()  # ids whose changes it must see: it waits while they change the file
@@ -39,8 +42,16 @@ class Transform:
     @property
     def keys(self) -> frozenset[str]:
         """Every name a pragma may use for this transform."""
-        return frozenset({self.id, self.name.upper(), *self.hadolint})
+        return rule_keys(self.id, self.name, self.hadolint, self.buildkit)
 
     def __post_init__(self) -> None:
         if self.safety not in (SAFE, REVIEW):
             raise ValueError(f"{self.id}: safety must be {SAFE!r} or {REVIEW!r}")
+
+
+def rule_keys(id_: str, name: str, hadolint: tuple[str, ...], buildkit: tuple[str, ...]) -> frozenset[str]:
+    """The names pragmas may use for a transform or check: its id and name, its hadolint
+    rules, its BuildKit checks (as `# check=skip=` names them) and, with any of those,
+    BUILDKIT_ALL."""
+    return frozenset({id_, name.upper(), *hadolint, *(b.upper() for b in buildkit),
+                      *((BUILDKIT_ALL,) if buildkit else ())})

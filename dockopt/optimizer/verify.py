@@ -9,6 +9,7 @@ transforms involved; the file is left as it was.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 
 from dockopt.optimizer.edits import Edit, shifted_ranges
@@ -42,14 +43,35 @@ def verify(before: Dockerfile, after_text: str, edits: list[Edit], transforms: l
 
 
 def _untouched(tree: Dockerfile, ranges: list[tuple[int, int]]) -> list[tuple[str, str]]:
-    def touched(start: int, end: int) -> bool:
-        return any(s < end and start < e if s != e else start < s < end for s, e in ranges)
-
+    touched = _toucher(ranges)
     return [
         (type(n).__name__, n.text)
         for n in tree.nodes
         if not touched(n.start, n.end)
     ]
+
+
+def _toucher(ranges: list[tuple[int, int]]):
+    """A test of whether a node's range [start, end) meets one of `ranges`: intersects a
+    non-empty one, or has an empty one (an insertion or deletion point) strictly inside.
+    Binary searches over the sorted ranges, so a round that edits every one of 20,000 RUNs
+    does not compare each node with every edit."""
+    spans = sorted((s, e) for s, e in ranges if s != e)
+    starts = [s for s, _ in spans]
+    reach, furthest = [], -1  # reach[i]: the furthest end among spans[: i + 1]
+    for _, e in spans:
+        furthest = max(furthest, e)
+        reach.append(furthest)
+    points = sorted(s for s, e in ranges if s == e)
+
+    def touched(start: int, end: int) -> bool:
+        i = bisect_left(starts, end)
+        if i and reach[i - 1] > start:
+            return True
+        j = bisect_right(points, start)
+        return j < len(points) and points[j] < end
+
+    return touched
 
 
 def _comments(tree: Dockerfile) -> Counter:

@@ -56,10 +56,17 @@ def extract_flags(rest: str) -> tuple[list[str], int]:
             flags.append(word)
 
 
+# A `${...}` BuildKit's shell lexer refuses (checked on Docker 26's BuildKit): it takes a
+# name alone or followed by `-` `+` `?` (with or without a colon), `:=`, `:N` (a substring),
+# `%` or `#` (patterns); `${#name}`, `${name/a/b}`, `${name^}`, `${name=x}` and a bare `:`
+# make it fail, and the line is then read as plain text (no heredoc is opened).
+_BAD_SUBSTITUTION = re.compile(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*(?:(?::[-+?=]|:\d|[-+?%#])[^}]*)?\})")
+
+
 def raw_words(line: str) -> list[str] | None:
     """Whitespace-separated words with quotes and escapes kept as written; None where
     BuildKit's lexer fails (an unclosed quote, a bad `${}` substitution)."""
-    if re.search(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*(?:[:#%/?+=-][^}]*)?\})", line):
+    if _BAD_SUBSTITUTION.search(line):
         return None
     words: list[str] = []
     word, quote, in_word = [], "", False
@@ -90,6 +97,65 @@ def raw_words(line: str) -> list[str] | None:
         return None
     if in_word:
         words.append("".join(word))
+    return words
+
+
+# What Go's unicode.IsSpace accepts (str.isspace() also takes \x1c-\x1f, which Go does not).
+GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+                     "\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def parse_words(rest: str, escape: str = "\\") -> list[str]:
+    """BuildKit's parseWords (frontend/dockerfile/parser/line_parsers.go), for ENV and LABEL:
+    words split at whitespace outside quotes, quotes and escapes kept in the word."""
+    words: list[str] = []
+    word, quote, phase, blank_ok = "", "", "spaces", False
+    i, n = 0, len(rest)
+    while i <= n:
+        ch = rest[i] if i < n else ""
+        if phase == "spaces":
+            if i == n:
+                break
+            if ch in GO_SPACE:
+                i += 1
+                continue
+            phase = "word"
+        if i == n:
+            if blank_ok or word:
+                words.append(word)
+            break
+        if phase == "word":
+            if ch in GO_SPACE:
+                phase = "spaces"
+                if blank_ok or word:
+                    words.append(word)
+                word, blank_ok = "", False
+                i += 1
+                continue
+            if ch in "'\"":
+                quote, blank_ok, phase = ch, True, "quote"
+            if ch == escape:
+                if i + 1 == n:
+                    i += 1
+                    continue  # an escape token at the end is dropped
+                word += ch
+                i += 1
+                ch = rest[i]
+            word += ch
+            i += 1
+            continue
+        if ch == quote:
+            phase = "word"
+        if ch == escape and quote != "'":
+            if i + 1 == n:
+                phase = "word"
+                i += 1
+                continue
+            word += ch
+            i += 1
+            ch = rest[i]
+        word += ch
+        i += 1
     return words
 
 
@@ -125,6 +191,8 @@ def heredoc_markers(line: str) -> list[tuple[str, bool, bool]]:
         if len(raw_words(rest) or []) != 1:
             continue
         name = unquote(rest)
+        if not name:
+            continue  # `<<""` opens no heredoc
         expand = not any(q in rest for q in "'\"")
         found.append((name, m.group(2) == "-", expand))
     return found

@@ -67,7 +67,8 @@ def fix(dockerfile, context):
             # in the layer: it goes, in the same change.
             updates = [c for (c, _), verb in zip(apk, verbs) if verb == "update" and len(c.words) == c.assignments + 2]
             if updates and set(verbs) == {"update", "add"} and len(edits) == len(adds):
-                removed = removal_ranges(cmds, [c in updates for c in cmds], dockerfile.source)
+                doomed = {id(c) for c in updates}  # by identity: `c in updates` compares field by field
+                removed = removal_ranges(cmds, [id(c) in doomed for c in cmds], dockerfile.source)
                 if removed:
                     why = _WHY + "; `apk update` goes too: the add fetches the index itself"
                     edits = [Edit(e.start, e.end, e.text, why) for e in edits]

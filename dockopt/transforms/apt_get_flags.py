@@ -50,7 +50,7 @@ import re
 from typing import Iterator
 
 from dockopt.optimizer.edits import Edit
-from dockopt.optimizer.runs import failure_tolerated, sh_runs
+from dockopt.optimizer.runs import failures_tolerated, sh_runs
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
 APT_PROGRAMS = frozenset({"apt", "apt-get"})
@@ -183,7 +183,8 @@ def fix(dockerfile, context):
 
     for stage, ins in sh_runs(dockerfile):
         cmds = commands(ins)
-        for cmd in cmds:
+        tolerated = None
+        for n, cmd in enumerate(cmds):
             at = subcommand(cmd)
             if at is None:
                 continue
@@ -194,7 +195,9 @@ def fix(dockerfile, context):
             if sub not in _PROMPTS:
                 continue
             yes = assumes_yes(args)
-            if yes is False and not failure_tolerated(cmd, cmds):
+            if yes is False and tolerated is None:
+                tolerated = failures_tolerated(cmds)
+            if yes is False and not tolerated[n]:
                 yield Edit(
                     name_end, name_end, " -y",
                     "-y: without it apt-get stops at its confirmation prompt and the build aborts",

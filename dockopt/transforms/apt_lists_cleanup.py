@@ -51,7 +51,7 @@ import re
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.transform import SAFE, Transform
-from dockopt.optimizer.runs import mount_targets, sh_runs
+from dockopt.optimizer.runs import later_any, mount_targets, sh_runs
 from dockopt.transforms.apt_get_flags import APT_PROGRAMS, verb
 
 CLEANUP = "rm -rf /var/lib/apt/lists/*"
@@ -65,13 +65,14 @@ _MENTIONS_APT = re.compile(r"(?<![\w./-])(?:apt|apt-get|apt-cache|aptitude)(?![\
 def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
 
+    later = _LaterStages(dockerfile)
     for stage, ins in sh_runs(dockerfile):
         if ins.heredocs or _cleans_already(ins.shell) or mounts_apt(ins):
             continue
         cmds = commands(ins)
         if not any(c.name in APT_PROGRAMS and verb(c) == "update" for c in cmds):
             continue
-        if _later_runs_need_lists(dockerfile, stage, ins):
+        if _later_runs_need_lists(later, stage, ins):
             continue
         point = _append_point(dockerfile, ins, cmds)
         if point is not None:
@@ -147,18 +148,39 @@ def _separator(dockerfile, cmds, at: int) -> str:
     return " && "
 
 
-def _later_runs_need_lists(dockerfile, stage, ins) -> bool:
+def _later_runs_need_lists(later: _LaterStages, stage, ins) -> bool:
     """Whether a RUN after `ins` reads the lists before fetching them again: in the rest of
-    the stage, then in each stage built FROM it."""
-    rest = stage.instructions[stage.instructions.index(ins) + 1 :]
+    the stage, then in each stage built FROM it (or from an image named by a variable,
+    `FROM ${BASE}`, which may name it)."""
+    rest = stage.instructions[stage.position(ins) + 1 :]
     verdict = _first_use(rest)
     if verdict is not None:
         return verdict == "read"
-    for other in dockerfile.stages[stage.index + 1 :]:
-        built_on = stage in dockerfile.lineage(other)[1:] or "$" in other.image  # `FROM ${BASE}` may name it
-        if built_on and _first_use(other.instructions) == "read":
-            return True
-    return False
+    return any(later.reads(other) for other in later.dockerfile.descendants(stage)) or later.variable_reads_after(stage)
+
+
+class _LaterStages:
+    """What the stages after a RUN do with the lists, each stage read once for the file:
+    a file of thousands of stages would otherwise have every later stage read again for
+    the last apt-get update of each stage."""
+
+    def __init__(self, dockerfile) -> None:
+        self.dockerfile = dockerfile
+        self._reads: dict[int, bool] = {}
+        self._variable_after: list[bool] | None = None
+
+    def reads(self, stage) -> bool:
+        """Whether the stage's first apt use reads the lists."""
+        if stage.index not in self._reads:
+            self._reads[stage.index] = _first_use(stage.instructions) == "read"
+        return self._reads[stage.index]
+
+    def variable_reads_after(self, stage) -> bool:
+        """Whether a later stage `FROM ${...}` reads the lists."""
+        if self._variable_after is None:
+            stages = self.dockerfile.stages
+            self._variable_after = later_any(["$" in s.image and self.reads(s) for s in stages])
+        return self._variable_after[stage.index]
 
 
 def _first_use(instructions) -> str | None:

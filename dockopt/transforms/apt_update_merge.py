@@ -82,7 +82,14 @@ def fix(dockerfile, context):
 
 def _lone_update(ins, parse_commands) -> str | None:
     """The command text of a RUN that runs only `apt-get update`, or None."""
+    from dockopt.optimizer.shell import commands
+
     if ins.heredocs or ins.inner_comments:
+        return None
+    # The parse every transform shares rules out almost every RUN; only a lone update is
+    # parsed again, for offsets in its own script text.
+    shared = commands(ins)
+    if len(shared) != 1 or shared[0].context or shared[0].name not in APT_PROGRAMS or verb(shared[0]) != "update":
         return None
     try:
         cmds = parse_commands(ins.shell)
@@ -99,7 +106,7 @@ def _lone_update(ins, parse_commands) -> str | None:
 def _next_run(stage, ins):
     """The RUN after `ins` when only instructions that cannot affect the update stand
     between them."""
-    for other in stage.instructions[stage.instructions.index(ins) + 1 :]:
+    for other in stage.instructions[stage.position(ins) + 1 :]:
         if other.keyword == "RUN":
             return other
         if other.keyword in ("ENV", "ARG"):

@@ -63,13 +63,15 @@ def fix(dockerfile, context):
     found = False
     for stage, runs in sh_stages(dockerfile):
         user_set = any(i.keyword == "USER" for s in dockerfile.lineage(stage)[1:] for i in s.instructions)
+        first_user = next((i.start for i in stage.instructions if i.keyword == "USER"), None)
+        settings = _Settings(dockerfile, stage, context)
         for ins in runs:
             if ins.heredocs or cache_mounts(ins):
                 continue
-            if user_set or any(i.keyword == "USER" and i.start < ins.start for i in stage.instructions):
+            if user_set or (first_user is not None and first_user < ins.start):
                 break
             cmds = commands(ins)
-            tools = [t for t in _MOUNTS if any(_installs(t, c) for c in cmds) and not _moved(t, dockerfile, stage, ins, cmds, context)]
+            tools = [t for t in _MOUNTS if any(_installs(t, c) for c in cmds) and not _moved(t, settings, ins, cmds)]
             if not tools or any(_removes_mount(c, tools) for c in cmds):
                 continue  # `rm -rf /root/.npm` on a mount point fails (EBUSY) and empties the cache
             removals = _removals(tools, cmds, dockerfile.source)
@@ -96,21 +98,46 @@ _MOVERS = {
 }
 
 
-def _moved(tool: str, dockerfile, stage, ins, cmds, context) -> bool:
+def _moved(tool: str, settings: _Settings, ins, cmds) -> bool:
     """The tool's cache is elsewhere or not the one mounted: a setting moves it (ENV, ARG
     or the RUN), Yarn 2+ keeps its own, or apt would find lists an earlier RUN fetched
     outside the mount (the RUN must run `apt-get update` itself)."""
-    from dockopt.optimizer.installs import yarn_berry
-
-    earlier = [i for s in reversed(dockerfile.lineage(stage)) for i in s.instructions if i.start < ins.end]
-    settings = " ".join(i.line for i in earlier if i.keyword in ("ENV", "ARG", "RUN"))
-    if _MOVERS[tool].search(settings):
+    if settings.moves(tool, ins):
         return True
-    if tool == "yarn" and yarn_berry(dockerfile.source, context):
+    if tool == "yarn" and settings.yarn_berry():
         return True
     if tool == "apt":
         return not any(c.name.rsplit("/", 1)[-1] in ("apt-get", "apt") and "update" in c.words for c in cmds)
     return False
+
+
+class _Settings:
+    """What the ENV, ARG and RUN lines of a stage and the stages it is built on set, read
+    once per stage: for each tool, the first instruction whose line moves its cache. (No
+    mover matches across two lines, so a match in their joined text is a match in one.)
+    Reading every earlier line again for each RUN made a stage of thousands of RUNs slow."""
+
+    def __init__(self, dockerfile, stage, context) -> None:
+        self.dockerfile, self.context = dockerfile, context
+        self.lines = [i for s in reversed(dockerfile.lineage(stage)) for i in s.instructions
+                      if i.keyword in ("ENV", "ARG", "RUN")]
+        self._first: dict[str, int | None] = {}  # tool -> start of the first line moving its cache
+        self._berry: bool | None = None
+
+    def moves(self, tool: str, ins) -> bool:
+        """Whether a line of an instruction starting before the end of `ins` (`ins` too)
+        moves the tool's cache."""
+        if tool not in self._first:
+            self._first[tool] = next((i.start for i in self.lines if _MOVERS[tool].search(i.line)), None)
+        first = self._first[tool]
+        return first is not None and first < ins.end
+
+    def yarn_berry(self) -> bool:
+        if self._berry is None:
+            from dockopt.optimizer.installs import yarn_berry
+
+            self._berry = yarn_berry(self.dockerfile.source, self.context)
+        return self._berry
 
 
 _CACHE_DIRS = {

@@ -90,19 +90,23 @@ def _stage(dockerfile, stage, pragmas, why=None):
     for ins in stage.instructions:
         if ins.keyword == "SHELL":
             sh = sh_shell(ins)
-        plans.append(_plan(ins, sh) if ins.keyword == "RUN" else _Plan(
+        plans.append(_plan(ins, sh, why is not None) if ins.keyword == "RUN" else _Plan(
             "abs" if ins.keyword == "WORKDIR" and not depends_on_cwd(ins) else "dep" if depends_on_cwd(ins) else ""))
     config_used = image_used(dockerfile, stage)
+    restores: list[bool] = []
 
     def needs_restore(after: int) -> bool:
         """Whether the directory must be set back after instruction `after`: an instruction
-        depending on it comes before any absolute WORKDIR, or the stage's config is used."""
-        for plan in plans[after + 1 :]:
-            if plan.kind == "abs":
-                return False
-            if plan.kind == "dep":
-                return True
-        return config_used
+        depending on it comes before any absolute WORKDIR, or the stage's config is used.
+        (Answered for every instruction in one pass from the end, the first time it is
+        asked: a stage of thousands of RUNs with a cd each would be read again for each.)"""
+        if not restores:
+            verdict = config_used
+            for plan in reversed(plans):
+                restores.append(verdict)
+                verdict = False if plan.kind == "abs" else True if plan.kind == "dep" else verdict
+            restores.reverse()
+        return restores[after]
 
     orig = new = stage_start(dockerfile, stage)
     segment, targets, last = [], [], None
@@ -133,7 +137,7 @@ def _stage(dockerfile, stage, pragmas, why=None):
                 target = clean(lc.target)
             elif orig is None:
                 reason = "relative cd, directory unknown"
-            elif "CDPATH" in dockerfile.source:
+            elif dockerfile.derived(_mentions_cdpath):
                 reason = "CDPATH is set"
             else:
                 target = clean(posixpath.join(orig, lc.target))
@@ -180,15 +184,25 @@ class _Plan:
     reason: str | None = None
 
 
-def _plan(ins, sh) -> _Plan:
+def _plan(ins, sh, reasons: bool = True) -> _Plan:
+    """The RUN's plan; without `reasons` (only the edits are wanted, not why a RUN is left
+    alone) a RUN whose text has no `cd` is known to depend on the directory without
+    parsing its script, which most RUNs would otherwise be once more."""
     from dockopt.optimizer.cwd import leading_cd, mount_targets
 
+    if not reasons and sh and "cd" not in (ins.shell or ""):
+        return _Plan("dep")  # leading_cd finds no `cd` word: whatever it says, a "dep" plan
     lc = leading_cd(ins) if sh else "another shell (SHELL)"
     if isinstance(lc, str):
         return _Plan("dep", None, None if lc == "no cd" else lc)
     if any(not m.startswith("/") for m in mount_targets(ins) if m):
         return _Plan("dep", None, "relative --mount target")
     return _Plan("run" if lc.target.startswith("/") else "dep", lc)
+
+
+def _mentions_cdpath(dockerfile) -> bool:
+    """Whether CDPATH appears anywhere in the file (looked for once per file, not per cd)."""
+    return "CDPATH" in dockerfile.source
 
 
 def _indent(ins) -> str:

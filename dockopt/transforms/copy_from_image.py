@@ -25,7 +25,10 @@ When it is not safe
     It is `safe`: BuildKit pulls the same image for the target platform either way, and a
     stage that nothing builds FROM is only read by the COPY. The stage goes before the
     using stage (above the comments describing it), so the last stage, the one `docker
-    build` produces, stays last. Left alone: `--from` values holding variables, files with
+    build` produces, stays last; where comments stand above those (BuildKit would read the
+    nearest as the new stage's description, InvalidDefinitionDescription), right after the
+    instruction before them, or, below a file header only, under a description line of its
+    own (`# composer is composer:2, which COPY --from copies files from`). Left alone: `--from` values holding variables, files with
     stage numbers in `--from` (DO106 names those stages first; inserting a stage would
     shift the numbers), and references a stage name already answers.
 """
@@ -36,6 +39,7 @@ import re
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.transform import SAFE, Transform
+from dockopt.transforms._descriptions import declare_at
 
 
 def fix(dockerfile, context):
@@ -56,9 +60,9 @@ def fix(dockerfile, context):
         if name is None:
             name = declared[image] = _fresh(image, taken)
             taken.add(name)
-            at = dockerfile.described_start(stage.from_)
-            nl = dockerfile.newline
-            yield Edit(at, at, f"{stage.from_.recased('FROM')} {image} {stage.from_.recased('AS')} {name}{nl}{nl}", why)
+            declaration = f"{stage.from_.recased('FROM')} {image} {stage.from_.recased('AS')} {name}"
+            at, text = declare_at(dockerfile, stage.from_, name, declaration, f"is {image}, which COPY --from copies files from")
+            yield Edit(at, at, text, why)
         start = ins.source_offset(ins.line.index(f"--from={image}"))
         yield Edit(start, start + len(f"--from={image}"), f"--from={name}", why)
 

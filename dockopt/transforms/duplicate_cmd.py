@@ -43,4 +43,5 @@ TRANSFORM = Transform(
     fix=fix,
     doc=__doc__,
     hadolint=("DL4003", "DL4004"),
+    buildkit=("MultipleInstructionsDisallowed",),
 )

@@ -6,29 +6,38 @@ What it does
     `exec` is dropped, since the exec form already replaces the shell. A single command
     that needs the shell for its variables keeps it, spelled out, with `exec` so the
     program replaces it: `CMD gunicorn -b :$PORT app:app` becomes
-    `CMD ["/bin/sh", "-c", "exec gunicorn -b :$PORT app:app"]`.
+    `CMD ["/bin/sh", "-c", "exec gunicorn -b :$PORT app:app"]`, and `CMD PORT=8080 node
+    app.js` becomes `CMD ["/bin/sh", "-c", "PORT=8080 exec node app.js"]`. A command that
+    needs the shell itself (`a && b`, a loop, a pipe) is written as the JSON of exactly the
+    command line the shell form stores: `CMD ["/bin/sh", "-c", "while true; do ...; done"]`.
 
 Why
     The shell form runs the command under `/bin/sh -c`, so the shell is PID 1: `docker
     stop` sends SIGTERM to the shell, which does not pass it on, and the container is killed
     after the grace period instead of shutting down cleanly (hadolint DL3025, BuildKit
-    JSONArgsRecommended).
+    JSONArgsRecommended). Where the shell must stay, the JSON form says so, as BuildKit's
+    documentation advises, instead of leaving it implied.
 
 Example
     CMD gunicorn --bind :8000 app:app  ->  CMD ["gunicorn", "--bind", ":8000", "app:app"]
 
 When it is not safe
     Only commands made of plain words and simple quotes are split into words; a single
-    command whose words use variables is kept under the stage's shell (`/bin/sh -c`, or a
-    POSIX SHELL's own command line), which is exactly what the shell form stored, plus
-    `exec`. Anything else the shell would interpret (pipes, `&&`, `;`, redirections,
-    substitutions, a leading `VAR=` assignment, a shell builtin, `echo` with options or
-    backslashes, which dash's builtin reads otherwise than /bin/echo) is left alone, as are
-    stages under a non-POSIX SHELL (PowerShell, cmd) and Windows images.
+    command whose words use variables or that starts with `VAR=value` assignments is kept
+    under the stage's shell (`/bin/sh -c`, or a POSIX SHELL's own command line), which is
+    exactly what the shell form stored, plus `exec` (dash, bash and BusyBox's ash all pass
+    the assignments on through `exec`). Anything else the shell would interpret (pipes,
+    `&&`, `;`, redirections, substitutions, a shell builtin, `echo` with options or
+    backslashes, which dash's builtin reads otherwise than /bin/echo) is written as the
+    shell form's own command line, `[shell..., "-c", text]`: the image configuration is
+    byte for byte the same, and the shell stays PID 1. Left alone: instructions with
+    comment lines inside, stages under a non-POSIX SHELL (PowerShell, cmd) and Windows
+    images.
     A CMD is `safe` when its stage has no ENTRYPOINT. With an ENTRYPOINT the entrypoint's
     arguments change from `/bin/sh -c "..."` to the words themselves, and an ENTRYPOINT in
     exec form starts receiving `docker run` arguments and CMD: both are marked `review`,
-    and a shell-form ENTRYPOINT followed by a CMD is left alone.
+    and a shell-form ENTRYPOINT followed by a CMD keeps its shell (with `exec`, or as it
+    is), which ignores them as before.
 """
 
 from __future__ import annotations
@@ -97,7 +106,7 @@ def _single_command(text: str) -> str | None:
         found = parse_commands(text)
     except ShellSyntaxError:
         return None
-    if len(found) != 1 or found[0].context or found[0].assignments:
+    if len(found) != 1 or found[0].context:
         return None
     name = found[0].name
     if name == "echo" or _builtin_differs(name, found[0].words[1:]):
@@ -106,7 +115,8 @@ def _single_command(text: str) -> str | None:
         return text if len(found[0].words) > 1 and not found[0].words[1].startswith("-") else None
     if not name or name in _BUILTINS or "=" in name:
         return None
-    return "exec " + text
+    at = found[0].spans[found[0].assignments][0]  # `VAR=value exec cmd`: exec passes VAR on to cmd
+    return text[:at] + "exec " + text[at:]
 
 
 def fix(dockerfile, context):
@@ -127,7 +137,11 @@ def fix(dockerfile, context):
                 shell = ins.arguments
             if ins.keyword not in ("CMD", "ENTRYPOINT") or ins.json or ins.inner_comments:
                 continue
+            if ins.flags or not ins.args_text:  # BuildKit refuses both
+                continue
             words = split_plain_words(ins.args_text)
+            if ins.keyword == "ENTRYPOINT" and has_cmd:
+                words = None  # CMD would become its arguments: keep the shell, which ignores them
             if words is None:
                 script = _single_command(ins.args_text)
                 if script is not None:
@@ -141,10 +155,13 @@ def fix(dockerfile, context):
                                "PID 1 and receives SIGTERM; its variables still expand")
                     # a CMD is the ENTRYPOINT's arguments: they now start with `exec`
                     yield Edit(start, end, text, why, REVIEW if ins.keyword == "CMD" and has_entrypoint else None)
+                else:
+                    start, end = ins.content_span()
+                    text = f"{ins.keyword_text} {json.dumps([*shell, ins.args_text], ensure_ascii=False)}"
+                    yield Edit(start, end, text, "the command line the shell form stored, written as JSON: the image "
+                               "configuration is the same, and the shell the command needs stays PID 1")
                 continue
             if ins.keyword == "ENTRYPOINT":
-                if has_cmd:
-                    continue
                 safety = REVIEW
                 why = "exec form: the program gets signals as PID 1; `docker run` arguments now reach it"
             else:
@@ -164,4 +181,5 @@ TRANSFORM = Transform(
     fix=fix,
     doc=__doc__,
     hadolint=("DL3025",),
+    buildkit=("JSONArgsRecommended",),
 )

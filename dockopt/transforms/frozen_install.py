@@ -52,11 +52,13 @@ def fix(dockerfile, context):
 
     if not context.known:
         return
+    berry = None  # whether the file or context shows Yarn 2+: read once, not per yarn command
     for stage, runs in sh_stages(dockerfile):
         for ins in runs:
+            first_cd = min((c.start for c in commands(ins) if c.name == "cd"), default=None)
             for cmd in commands(ins):
                 tool = cmd.name.rsplit("/", 1)[-1]
-                if tool not in _TOOLS or cmd.context or any(c.name == "cd" for c in commands(ins) if c.start < cmd.start):
+                if tool not in _TOOLS or cmd.context or (first_cd is not None and first_cd < cmd.start):
                     continue
                 locks, verbs, (kind, frozen) = _TOOLS[tool]
                 words = cmd.words[cmd.assignments :]
@@ -65,7 +67,9 @@ def fix(dockerfile, context):
                     continue  # another subcommand, or named packages
                 if any(w in _ALREADY or w.split("=", 1)[0] in _ALREADY for w in words) or "-g" in words:
                     continue
-                if tool == "yarn" and yarn_berry(dockerfile.source, context):
+                if tool == "yarn" and berry is None:
+                    berry = yarn_berry(dockerfile.source, context)
+                if tool == "yarn" and berry:
                     continue
                 lock = next((f for f in locks if context.exists(f)), None)
                 if lock is None or not _held(dockerfile, stage, ins, lock, context):

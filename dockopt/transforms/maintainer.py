@@ -44,4 +44,5 @@ TRANSFORM = Transform(
     fix=fix,
     doc=__doc__,
     hadolint=("DL4000",),
+    buildkit=("MaintainerDeprecated",),
 )

@@ -102,10 +102,12 @@ def fix(dockerfile, context):
         if position[id(second)] != position[id(first)] + 1:
             continue  # another instruction (or a FROM) stands between them
         a, b = _single(first), _single(second)
-        if a is None or b is None or not _mergeable(dockerfile, first, a, second, b):
+        if a is None or b is None:
+            continue
+        between = _comment_lines(dockerfile, first, second)
+        if not _mergeable(first, a, second, b, between):
             continue
         style = style or continuation_style(dockerfile)
-        between = _comment_lines(dockerfile, first, second)
         # From the last character of the first RUN to the first of the second's command:
         # an edit another transform makes at either end (a cleanup appended to the first
         # command) overlaps, and waits for the next round, which sees the new commands.
@@ -136,13 +138,14 @@ def _single(ins):
     return cmd
 
 
-def _mergeable(dockerfile, first, a, second, b) -> bool:
+def _mergeable(first, a, second, b, between: str) -> bool:
+    """`between`: the comment lines between the two RUNs (a pragma there keeps them apart)."""
     return (
         first.flags == second.flags
         and not any(_isolating_mount(f) for f in first.flags)
         and _inert(a)
         and (_program(a) in CHEAP or _program(a) in STATEFUL or _kind(a) == _kind(b))
-        and not any(_PRAGMA.match(line) for line in _comment_lines(dockerfile, first, second).splitlines())
+        and not any(_PRAGMA.match(line) for line in between.splitlines())
     )
 
 

@@ -117,8 +117,9 @@ def fix(dockerfile, context):
     if any(re.search(rf"\b(?:deluser|userdel)\b.*\b{re.escape(user[1])}\b", i.line) for i in everything if i.keyword == "RUN"):
         return  # the build removes that user
     at = _insertion_point(stage)
-    if at is None:
-        return
+    if at is None or any(dockerfile.ends_open(i) for i in stage.instructions[-1:] + [stage.from_]
+                         if i.end == at):
+        return  # after a continuation left open at the end of the file, the USER would join it
     newline = dockerfile.newline
     text = (create + newline if create else "") + f"USER {user[0]}" + newline
     how = f"adds the system user {user[1]} ({user[0]}) and runs as it" if create else f"runs as {user[1]} ({user[0]}), the image's non-root user"

@@ -48,11 +48,16 @@ def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
 
     for stage, runs in sh_stages(dockerfile):
-        before = [i for s in reversed(dockerfile.lineage(stage)[1:]) for i in s.instructions]
+        # What the instructions so far set, kept up to date as they are passed instead of
+        # re-read for every RUN (thousands of RUNs would make that quadratic).
+        seen = _Settings()
+        for s in reversed(dockerfile.lineage(stage)[1:]):
+            for i in s.instructions:
+                seen.add(i)
         sh = {id(i) for i in runs}
         for ins in stage.instructions:
-            before.append(ins)
-            if id(ins) not in sh or _cache_managed(ins, before):
+            seen.add(ins)
+            if id(ins) not in sh or _cache_managed(ins, seen):
                 continue
             for cmd in commands(ins):
                 install = _pip_install(cmd)
@@ -60,6 +65,18 @@ def fix(dockerfile, context):
                     continue
                 at = cmd.word_span(install)[1]
                 yield Edit(at, at, " --no-cache-dir", "pip install --no-cache-dir: do not keep downloaded wheels in the layer")
+
+
+class _Settings:
+    """Whether any instruction passed so far sets PIP_NO_CACHE_DIR (by ENV or ARG) or
+    mentions PIP_CACHE_DIR."""
+
+    def __init__(self) -> None:
+        self.no_cache = self.cache_dir = False
+
+    def add(self, ins) -> None:
+        self.no_cache = self.no_cache or (ins.keyword in ("ENV", "ARG") and "PIP_NO_CACHE_DIR" in ins.line)
+        self.cache_dir = self.cache_dir or "PIP_CACHE_DIR" in ins.line
 
 
 def _pip_install(cmd) -> int | None:
@@ -83,16 +100,16 @@ def _pip_install(cmd) -> int | None:
     return verb if verb is not None and words[verb] == "install" else None
 
 
-def _cache_managed(ins, before) -> bool:
+def _cache_managed(ins, seen: _Settings) -> bool:
     """`PIP_NO_CACHE_DIR` set in the RUN or before it, or a cache mount for pip's cache."""
-    if "PIP_NO_CACHE_DIR" in ins.line or any(i.keyword in ("ENV", "ARG") and "PIP_NO_CACHE_DIR" in i.line for i in before):
+    if "PIP_NO_CACHE_DIR" in ins.line or seen.no_cache:
         return True
-    cache_dir_set = any("PIP_CACHE_DIR" in i.line for i in before)
     for target in cache_mounts(ins):
         target = target.rstrip("/")
-        if cache_dir_set or "pip" in target or target.endswith("/.cache") or "/root/.cache/pip".startswith(target + "/"):
+        if seen.cache_dir or "pip" in target or target.endswith("/.cache") or "/root/.cache/pip".startswith(target + "/"):
             return True
     return False
+
 
 TRANSFORM = Transform(
     id="DO312",

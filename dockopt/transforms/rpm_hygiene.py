@@ -57,7 +57,8 @@ from dockopt.optimizer.runs import (
     cache_mounts,
     covers,
     descendant_runs,
-    failure_tolerated,
+    failures_tolerated,
+    later_any,
     sh_stages,
     subcommand,
 )
@@ -101,18 +102,26 @@ _NEW_MICRODNF = re.compile(
 def fix(dockerfile, context):
     from dockopt.optimizer.shell import commands
 
+    file_says_yes: list[bool] = []  # the file's own `microdnf -y`, searched for once
     for stage, runs in sh_stages(dockerfile):
         if not runs:
             continue
         every = [i for i in stage.instructions if i.keyword == "RUN" and not i.json]
         found = [commands(i) for i in every]
         later = [commands(i) for i in descendant_runs(dockerfile, stage)]
-        microdnf_safe = _microdnf_takes_yes(dockerfile, stage)
+        microdnf_safe = _microdnf_takes_yes(dockerfile, stage, file_says_yes)
+        relied: dict[str, list[bool]] = {}  # manager -> for each RUN, whether a later RUN relies on its cache
+
+        def relied_on(name: str, n: int) -> bool:
+            if name not in relied:
+                relied[name] = later_any([_relies(name, cs) for cs in found], any(_relies(name, cs) for cs in later))
+            return relied[name][n]
+
         for n, (ins, cmds) in enumerate(zip(every[: len(runs)], found)):
-            for cmd in cmds:
-                if not failure_tolerated(cmd, cmds):
+            for cmd, tolerated in zip(cmds, failures_tolerated(cmds)):
+                if not tolerated:
                     yield from _assume_yes(cmd, microdnf_safe)
-            yield from _cleanup(dockerfile, ins, cmds, found[n + 1 :] + later)
+            yield from _cleanup(dockerfile, ins, cmds, lambda name, n=n: relied_on(name, n))
 
 
 def _manager(cmd) -> tuple[str, int] | None:
@@ -180,8 +189,9 @@ def _zypper_non_interactive(words: list[str], name: int, verb: int) -> bool:
     return False
 
 
-def _cleanup(dockerfile, ins, cmds, after):
-    """`&& <manager> clean all` at the end of a RUN that fetched packages and kept them."""
+def _cleanup(dockerfile, ins, cmds, relied_on):
+    """`&& <manager> clean all` at the end of a RUN that fetched packages and kept them,
+    unless `relied_on(manager)`: a later RUN uses that cache."""
     if any(covers(t, p) for t in cache_mounts(ins) for p in _CACHES):
         return
     needed: dict[str, int] = {}  # manager -> start of its last fetching command
@@ -196,7 +206,7 @@ def _cleanup(dockerfile, ins, cmds, after):
             cleaned[name] = cmd.start
         elif _fetches(name, cmd.words, verb):
             needed[name] = cmd.start
-    missing = [m for m, at in needed.items() if cleaned.get(m, -1) < at and not _relied_on(m, after)]
+    missing = [m for m, at in needed.items() if cleaned.get(m, -1) < at and not relied_on(m)]
     if not missing:
         return
     point = append_point(dockerfile, ins, cmds)
@@ -217,32 +227,38 @@ def _fetches(name: str, words: list[str], verb: int) -> bool:
     return words[verb] in _FETCHES or (words[verb] in _GROUPS and "install" in words[verb:])
 
 
-def _relied_on(name: str, later: list[list]) -> bool:
-    """Whether a later RUN uses the cache this RUN would clean: yum/dnf in cache-only mode,
+def _relies(name: str, cmds: list) -> bool:
+    """Whether a RUN uses the cache an earlier RUN would clean: yum/dnf in cache-only mode,
     zypper without refreshing its repositories first."""
-    for cmds in later:
-        refreshed = False
-        for cmd in cmds:
-            found = _manager(cmd)
-            if found is None or found[0] != name:
-                continue
-            verb = found[1]
-            words = cmd.words
-            if name == "zypper":
-                if verb >= 0 and words[verb] in ("refresh", "ref"):
-                    refreshed = True
-                elif not refreshed and _fetches(name, words, verb):
-                    return True
-            elif any(w == "--cacheonly" or (w.startswith("-") and not w.startswith("--") and "C" in w) for w in words):
+    refreshed = False
+    for cmd in cmds:
+        found = _manager(cmd)
+        if found is None or found[0] != name:
+            continue
+        verb = found[1]
+        words = cmd.words
+        if name == "zypper":
+            if verb >= 0 and words[verb] in ("refresh", "ref"):
+                refreshed = True
+            elif not refreshed and _fetches(name, words, verb):
                 return True
+        elif any(w == "--cacheonly" or (w.startswith("-") and not w.startswith("--") and "C" in w) for w in words):
+            return True
     return False
 
-def _microdnf_takes_yes(dockerfile, stage) -> bool:
-    """The stage's image has a microdnf that accepts `-y` (3.6 and later)."""
+
+def _microdnf_takes_yes(dockerfile, stage, file_says_yes: list[bool]) -> bool:
+    """The stage's image has a microdnf that accepts `-y` (3.6 and later), or the file
+    itself runs microdnf with -y; that search of the whole text is made once, its answer
+    kept in `file_says_yes` (it would otherwise read a file of thousands of stages once
+    for each)."""
     image = dockerfile.lineage(stage)[-1].image.lower()
     if _NEW_MICRODNF.search(image):
         return True
-    return bool(re.search(r"microdnf\b[^\n&|;]*\s(?:-y|--assumeyes)\b", dockerfile.source))
+    if not file_says_yes:
+        file_says_yes.append(bool(re.search(r"microdnf\b[^\n&|;]*\s(?:-y|--assumeyes)\b", dockerfile.source)))
+    return file_says_yes[0]
+
 
 TRANSFORM = Transform(
     id="DO313",

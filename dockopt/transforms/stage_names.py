@@ -16,7 +16,11 @@ Example
 
 When it is not safe
     Always safe: the build is the same. The new name is `build` (or `build-N` when that is
-    taken), never one an existing stage or `--from` image already uses.
+    taken), never one an existing stage or `--from` image already uses. A comment right
+    above the FROM (a licence header, even with blank lines between) would read as the
+    named stage's description to BuildKit (InvalidDefinitionDescription), so the stage gets
+    a line of its own between them: `# build is the stage that --from=build copies files
+    from`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import re
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.transform import SAFE, Transform
+from dockopt.transforms._descriptions import describe
 
 
 def _fresh_name(taken: set[str], index: int, count: int) -> str:
@@ -65,7 +70,11 @@ def fix(dockerfile, context):
         names[n] = _fresh_name(taken, n, len(unnamed))
         taken.add(names[n])
         end = stage.from_.source_offset(len(stage.from_.line.rstrip()))
-        yield Edit(end, end, f" {stage.from_.recased('AS')} {names[n]}", f"name stage {n} so COPY --from can refer to it by name")
+        why = f"name stage {n} so COPY --from can refer to it by name"
+        line = describe(dockerfile, stage.from_, names[n], f"is the stage that --from={names[n]} copies files from")
+        if line:
+            yield Edit(stage.from_.start, stage.from_.start, line, why)
+        yield Edit(end, end, f" {stage.from_.recased('AS')} {names[n]}", why)
     for ins, at, text, n in refs:
         if n not in names:
             continue

@@ -3,7 +3,10 @@
 What it does
     When the last stage builds the application on a toolchain image and runs it there, that
     stage becomes the builder (` AS build` added to its FROM, its text otherwise kept) and a
-    runtime stage is appended, with a comment line, that copies only what the command needs:
+    runtime stage is appended, with a comment line, that copies only what the command needs.
+    (BuildKit reads the comment right above a named stage as its description, which starts
+    with the name: a comment above the builder gets `# build builds what the runtime stage
+    copies` below it, and a runtime stage keeping the stage's name says `# app runtime: ...`.)
 
     - Go: the binary of `go build` / `go install` that CMD or ENTRYPOINT runs, into
       `gcr.io/distroless/static-debian13:nonroot` when CGO_ENABLED=0 is set (assignment,
@@ -18,8 +21,12 @@ What it does
       lockfile (npm v2/v3, pnpm v5/v6) shows no production package with install scripts or
       per-platform binaries: node_modules built on glibc with native addons break on musl.
     - Java (Maven, Gradle, their wrappers): the jar of `java -jar`, alone when the build file
-      makes a fat jar (Spring Boot, shade, shadow) or it was copied out of target/, else its
-      folder; into eclipse-temurin's JRE of the builder's JDK version, listed in the manifest.
+      makes a fat jar (Spring Boot, shade, shadow), it was copied out of target/, or the
+      build file gives its manifest no Class-Path; with the folder Maven's `<addClasspath>`
+      and `<classpathPrefix>` name (target/lib/) when it does; its whole folder only when the
+      Class-Path cannot be told (no context, one written by hand). Not target/ whole: its
+      classes/, reports and sources would double the layer. Into eclipse-temurin's JRE of
+      the builder's JDK version, listed in the manifest.
     - .NET: the `dotnet publish -o` folder, when the command runs from it (it is the content
       root), into `aspnet` (or `runtime` when the context's projects do not use ASP.NET
       Core) with the sdk tag's version and OS, .NET 8 and later.
@@ -29,7 +36,9 @@ What it does
     - Python (pip, `poetry install --no-root`, `uv sync --no-install-project`/`--no-editable`),
       when the image carries a toolchain (gcc, build-essential, -dev packages from apt, or
       the full `python:X` image): the builder creates /opt/venv (`python -m venv`, ENV
-      VIRTUAL_ENV and PATH) before the first install; the runtime is `python:X-slim` of the
+      VIRTUAL_ENV and PATH) before the first install, or after the RUN that installs Poetry
+      or uv with pip (with VIRTUAL_ENV but not PATH when they share one RUN), so the runtime
+      venv holds the project's dependencies and not the tool; the runtime is `python:X-slim` of the
       same Debian release (never alpine: wheels built for glibc), with the venv and the app
       folder, and the runtime libraries -dev packages map to (libpq-dev -> libpq5,
       default-libmysqlclient-dev -> libmariadb3). On the full image (only with the context)
@@ -39,10 +48,12 @@ What it does
       dependencies install; a HEALTHCHECK is kept when it runs Python.
     - Static front ends: a node image whose command serves a built folder (`serve -s build
       -l 3000`, `http-server dist -p 8080`) after a static build (vite, react-scripts,
-      @angular/cli, vue-cli, next export...) gets an nginx stable alpine runtime holding
-      that folder in /usr/share/nginx/html, with a server block (a heredoc) that listens on
-      the same port and keeps serve's clean URLs and `-s` single-page fallback. Server-side
-      apps (next start, nuxt, remix, express, a server.js) are left alone.
+      @angular/cli, vue-cli, next export...) gets an nginx stable runtime (alpine, or Debian
+      under base-flavour slim/distroless) holding that folder in /usr/share/nginx/html, with
+      a server block (a heredoc) that listens on the same port and keeps the servers' clean
+      URLs (`/about` -> about.html) and serve's `-s` single-page fallback; a RUN that only
+      installed serve or http-server leaves the builder. Server-side apps (next start, nuxt,
+      remix, express, a server.js) are left alone.
 
     What the image promised at run time moves to the runtime stage with its comments: ENV
     (also kept in the builder), WORKDIR, EXPOSE, LABEL, USER, STOPSIGNAL, CMD and ENTRYPOINT,
@@ -108,6 +119,7 @@ from dockopt.optimizer import images, runtimes
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.syntax import Instruction, Trivia
 from dockopt.optimizer.transform import REVIEW, Transform
+from dockopt.transforms._descriptions import describe
 
 _BUILD = frozenset({"RUN", "COPY", "ADD"})
 _RUNTIME_ONLY = frozenset({"LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL", "CMD", "ENTRYPOINT", "MAINTAINER"})
@@ -499,7 +511,7 @@ _NODE_BUILD_INPUTS = re.compile(
     r"\.prettierignore|\.nvmrc|\.node-version|\.npmrc|\.babelrc.*|tsconfig.*\.json|[\w.-]+\.config\.[cm]?[jt]s|"
     r"README.*|LICENSE.*|CHANGELOG.*|.*\.md|Dockerfile.*|.*\.Dockerfile|docker-compose.*|compose\.ya?ml|"
     r"package\.json|package-lock\.json|pnpm-lock\.yaml|npm-shrinkwrap\.json|node_modules|\.env\.example|"
-    r"nodemon\.json|jest\.config\.json)$"
+    r"nodemon\.json|jest\.config\.json|\.dockopt\.toml)$"
 )
 
 
@@ -559,7 +571,7 @@ def _plan_node(layout: _Layout, context) -> _Plan | None:
         return None  # nothing to leave behind: no toolchain, no build, no dev dependencies
     native = runtimes.node_lockfile_native(context)
     musl_ok = (native is False and context.musl_ok) or base.variant == "alpine"
-    runtime = runtimes.node_runtime(layout.stage.image, layout.args, musl_ok)
+    runtime = runtimes.node_runtime(layout.stage.image, {**layout.dockerfile.global_args(), **layout.args}, musl_ok)
     if runtime is None:
         return None
     steps = []
@@ -699,6 +711,10 @@ def _plan_java(layout: _Layout, context) -> _Plan | None:
         copies, what = [(jar, jar)], f"only {jar}"
     elif folder in outputs and fat:
         copies, what = [(jar, jar)], f"only {jar} ({fat} packs the dependencies into it)"
+    elif folder in outputs and (libraries := _class_path(context, outputs[folder], folder)) is not None:
+        copies = [(jar, jar)] + [(lib, lib) for lib in libraries]
+        what = (f"only {jar} and {', '.join(lib + '/' for lib in libraries)} (the libraries its manifest's Class-Path "
+                f"names)" if libraries else f"only {jar} (its manifest names no library: no Class-Path in the build file)")
     elif folder in outputs:
         copies, what = [(folder, folder)], f"{folder}/ (the jar, and any libraries its manifest names)"
     else:
@@ -725,6 +741,28 @@ def _java_jar(entry: list[str]) -> str | None:
         return None
     jar = entry[at + 1]
     return None if "$" in jar or "*" in jar or not jar.endswith(".jar") else jar
+
+
+def _class_path(context, tool: str, folder: str) -> list[str] | None:
+    """The folders beside the jar its manifest's Class-Path reaches, as the build file
+    configures it: none when it sets no Class-Path; Maven's `<addClasspath>` with a
+    `<classpathPrefix>` (the libraries copied there, as maven-dependency-plugin's
+    copy-dependencies does); None (the whole output folder, as before) when it cannot be
+    told: no build context, a Class-Path written by hand, or no prefix."""
+    if not context.known:
+        return None
+    if tool == "Maven":
+        pom = context.read_text("pom.xml")
+        if pom is None or "<modules>" in pom or "Class-Path" in pom:
+            return None
+        if not re.search(r"<addClasspath>\s*true\s*</addClasspath>", pom):
+            return []
+        prefix = re.search(r"<classpathPrefix>\s*([\w.-]+)/?\s*</classpathPrefix>", pom)
+        return [posixpath.join(folder, prefix.group(1))] if prefix else None
+    build = context.read_text("build.gradle") or context.read_text("build.gradle.kts")
+    if build is None or re.search(r"Class-Path|classpath\s*[=(]|manifest\s*\{[^}]*attributes", build, re.I | re.S):
+        return None
+    return []
 
 
 def _fat_jar(context) -> str | None:
@@ -917,9 +955,13 @@ def _render(layout: _Layout, plan: _Plan) -> Edit:
     builder_text = "".join(t for _, t in builder)
     ends_nl = source.endswith("\n")
     head = builder_text if builder_text.endswith("\n") else builder_text + nl
+    if not keep_name:  # the comment above the FROM must not read as a false description of `build`
+        head = describe(df, stage.from_, builder_name, "builds what the runtime stage copies") + head
 
     kw = lambda word: stage.from_.recased(word)
-    lines = [f"# {plan.comment}{nl}", f"{kw('FROM')} {ref}" + (f" {kw('AS')} {runtime_name}" if runtime_name else "") + nl]
+    # BuildKit reads the comment above a named stage as its description, which starts with the name
+    comment = f"{runtime_name} {plan.comment[0].lower()}{plan.comment[1:]}" if runtime_name else plan.comment
+    lines = [f"# {comment}{nl}", f"{kw('FROM')} {ref}" + (f" {kw('AS')} {runtime_name}" if runtime_name else "") + nl]
     lines += [t + nl for t in _runtime_args(layout)]
     moved_workdir = next((i for i in layout.moved if i.keyword == "WORKDIR"), None)
     if plan.keep_workdir and layout.build_workdir and not (moved_workdir and moved_workdir.arguments[:1] and moved_workdir.arguments[0].startswith("/")):
