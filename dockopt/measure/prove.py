@@ -104,10 +104,7 @@ def _measure(proof: Proof, space: Workspace, engine: Engine, options: Options, c
         options.say("running the original")
         original.behaviour = engine.behaviour(original.build.image, port, options.path)
 
-    trials = [0]
-
     def trial(outcome: runner.Outcome, name: str, cache: bool) -> tuple[Side, str, str]:
-        trials[0] += 1
         options.say(f"building the rewrite ({name})")
         folder, dockerfile = space.version(name, outcome.result.output, _companions(outcome, space))
         side = Side(engine.build(folder, dockerfile, name, cache=cache))

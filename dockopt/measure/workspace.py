@@ -72,15 +72,12 @@ def replace(path: str, text: str) -> None:
 
 def source_file(context: str) -> str | None:
     """A source file of the context (relative path) for the source-only change, or None."""
-    rules = []
-    for name in (".dockerignore",):
-        path = os.path.join(context, name)
-        if os.path.isfile(path):
-            try:
-                with open(path, encoding="utf-8", errors="replace") as fh:
-                    rules = read_rules(fh.read())
-            except BadPattern:
-                rules = []
+    from dockopt.optimizer.context import BuildContext
+
+    try:
+        rules = read_rules(BuildContext(context).read_text(".dockerignore") or "")
+    except BadPattern:
+        rules = []
     found = []
     for folder, dirs, files in os.walk(context):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP)
