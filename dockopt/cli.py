@@ -436,13 +436,17 @@ class _Report:
 
             self._print_diff(unified_diff(result.source, result.output, _diff_name(outcome.path)))
         verb = "fixed" if write else "would fix"
+        from dockopt.optimizer.messages import split as split_message
         from dockopt.optimizer.pipeline import changed_lines, distinct_changes, where
 
         listed, lines = distinct_changes(result), changed_lines(result)
         print(f"{_shown(outcome.path)}: {verb} {len(listed)} change(s)", file=sys.stderr)
         for change in listed:
             t, at = change.transform, where(lines[change.transform.id, change.explanation])
-            print(f"  {at}: {t.id} {t.name} ({change.safety}): {change.explanation}", file=sys.stderr)
+            message, detail = split_message(change.explanation)
+            print(f"  {at}: {t.id} {t.name} ({change.safety}): {message}", file=sys.stderr)
+            for line in detail.splitlines():
+                print(f"      {line}", file=sys.stderr)
         if assessed is not None:
             from dockopt.optimizer.impact import to_lines
 
@@ -452,6 +456,7 @@ class _Report:
 
     def _add_json(self, outcome, assessed, proof=None) -> None:
         from dockopt.optimizer.impact import to_dict
+        from dockopt.optimizer.messages import split as split_message
         from dockopt.optimizer.pipeline import changed_lines, distinct_changes
 
         entry: dict = {"path": outcome.path, "changed": outcome.changed}
@@ -463,7 +468,8 @@ class _Report:
         lines = changed_lines(outcome.result) if outcome.changed else {}
         entry["changes"] = [
             {"transform": c.transform.id, "name": c.transform.name, "safety": c.safety, "line": c.line,
-             "lines": lines[c.transform.id, c.explanation], "explanation": c.explanation}
+             "lines": lines[c.transform.id, c.explanation], "explanation": split_message(c.explanation)[0],
+             "detail": split_message(c.explanation)[1]}
             for c in changes
         ]
         entry["impact"] = to_dict(assessed) if assessed is not None else None

@@ -515,7 +515,7 @@ def test_json_format() -> None:
     found = find(MIXED, TRANSFORMS, CHECKS, path="Dockerfile")
     data = json.loads(to_json(found))
     assert len(data) == len(found)
-    keys = {"path", "line", "column", "end_line", "end_column", "id", "name", "severity", "message", "fixable",
+    keys = {"path", "line", "column", "end_line", "end_column", "id", "name", "severity", "message", "detail", "fixable",
             "safety", "hadolint", "buildkit"}
     assert all(set(item) == keys for item in data)
     secret = next(item for item in data if item["id"] == "DO501")

@@ -4,8 +4,9 @@ The body leads with what a maintainer judges in ten seconds (as Renovate's pull 
 do): one table row per Dockerfile with its final base image before and after and its size,
 stages, the layers a source-only change keeps, and the number of safe and review changes.
 Figures `--measure` measured on an engine say so; the others are estimates and say that.
-Below, collapsed: every change (transform id, name, safety, line, the edit's explanation
-and the transform's reason), then the whole diff. GitHub refuses a body over 65,536
+Below, collapsed: every change (transform id, name, safety, line, the edit's short message
+and the transform's reason, with the message's detail collapsed once more), then the whole
+diff. GitHub refuses a body over 65,536
 characters, so a long diff is cut at a line with a note saying how to see all of it; the
 list of changes is kept whole whenever it fits on its own.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from dockopt import __version__
 from dockopt.bot.git import TRAILER
 from dockopt.optimizer.diff import unified_diff
+from dockopt.optimizer.messages import split as split_message
 from dockopt.optimizer.pipeline import changed_lines, distinct_changes, where
 from dockopt.optimizer.pipeline import Change, Result
 from dockopt.optimizer.transform import REVIEW
@@ -87,8 +89,12 @@ def body(files: list[FileChange], base: str, skipped: list[tuple[str, str]] = ()
         head += ["", f"### `{f.path}`", ""]
         for c in f.changes:
             t = c.transform
-            head.append(f"- {f.lines(c)}: **{t.id} {t.name}** ({c.safety}): {_text(c.explanation)}")
+            message, detail = split_message(c.explanation)
+            head.append(f"- {f.lines(c)}: **{t.id} {t.name}** ({c.safety}): {_text(message)}")
             head.append(f"  <br>Why: {_text(t.why)}")
+            if detail:
+                detail = _text(detail).replace("\n", "<br>")
+                head.append(f"  <details><summary>How dockopt decided</summary>{detail}</details>")
         for d in getattr(f.proof, "dropped", None) or []:
             head.append(f"- dropped **{d.transform}**: {_text(d.reason.splitlines()[0])}")
     head += ["", "</details>"]

@@ -28,6 +28,7 @@ from typing import Any, Sequence
 
 from dockopt.lsp.positions import LineIndex
 from dockopt.optimizer.edits import Edit, apply
+from dockopt.optimizer.messages import split as split_message
 
 Position = tuple[int, int]  # (line, character), 0-based, in the negotiated encoding
 
@@ -74,6 +75,7 @@ class Problem:
     title: str = ""  # the quick fix's title
     safety: str | None = None
     edits: tuple[Edit, ...] = ()
+    detail: str = ""  # the reasoning under the message (dockopt.optimizer.messages)
 
 
 @dataclass
@@ -163,13 +165,14 @@ def diagnose(text: str, path: str | None, settings: Settings = Settings(), encod
         analysis.problems.append(Problem(
             index.position(start), index.position(end),
             getattr(transform, "severity", TRANSFORM_SEVERITY),
-            f"{edits[0].explanation} ({safety})",
+            f"{split_message(edits[0].explanation)[0]} ({safety})",
             transform.id,
-            f"{transform.id} {transform.name}: {edits[0].explanation}",
+            f"{transform.id} {transform.name}: {split_message(edits[0].explanation)[0]}",
             safety,
             # a quick fix for what applies to this text as it is; a change a later round
             # made (on the text earlier ones wrote) comes with fix-all and formatting
             tuple(edits) if all(id(e) in exact for e in edits) else (),
+            split_message(edits[0].explanation)[1],
         ))
     return analysis
 

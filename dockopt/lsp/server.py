@@ -140,7 +140,7 @@ class DockoptServer(LanguageServer):
         if result is None or now is None or now.version != version or now.source != text:
             return  # edited meanwhile (the newer version's analysis is scheduled), or too large
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-            uri=uri, version=version, diagnostics=[diagnostic(p) for p in result.problems],
+            uri=uri, version=version, diagnostics=[diagnostic(p, uri) for p in result.problems],
         ))
 
     def relint_all(self) -> None:
@@ -198,13 +198,21 @@ def lsp_range(start, end) -> lsp.Range:
     return lsp.Range(start=lsp.Position(*start), end=lsp.Position(*end))
 
 
-def diagnostic(problem: Problem) -> lsp.Diagnostic:
+def diagnostic(problem: Problem, uri: str | None = None) -> lsp.Diagnostic:
+    """The problem's short message; its detail, when it has one, as `data` and (for editors
+    that show it, given the document) as related information at the same place."""
+    where = lsp_range(problem.start, problem.end)
+    related = None
+    if problem.detail and uri:
+        related = [lsp.DiagnosticRelatedInformation(lsp.Location(uri, where), problem.detail)]
     return lsp.Diagnostic(
-        range=lsp_range(problem.start, problem.end),
+        range=where,
         message=problem.message,
         severity=_SEVERITY[problem.severity],
         code=problem.code,
         source="dockopt",
+        related_information=related,
+        data={"detail": problem.detail} if problem.detail else None,
     )
 
 
@@ -298,7 +306,7 @@ def build() -> DockoptServer:
                     actions.append(lsp.CodeAction(
                         title=f"Apply {problem.title}",
                         kind=lsp.CodeActionKind.QuickFix,
-                        diagnostics=[diagnostic(problem)],
+                        diagnostics=[diagnostic(problem, uri)],
                         is_preferred=problem.safety == "safe",
                         edit=lsp.WorkspaceEdit(changes={uri: text_edits(result.quick_fix(problem))}),
                     ))

@@ -17,7 +17,7 @@ class Edit:
     start: int  # character offsets into the text the transform was given; end exclusive
     end: int
     text: str
-    explanation: str  # one line: what changes and why, shown beside the diff
+    explanation: str  # what changes (first line, under 100 characters), then why (dockopt.optimizer.messages)
     safety: str | None = None  # a finding may downgrade itself to "review"
 
 

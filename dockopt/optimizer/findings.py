@@ -15,9 +15,11 @@ Pragmas are honoured for checks as for transforms: `# hadolint ignore=DL3008` ab
 instruction silences the findings that correspond to DL3008 there, `# dockopt: ignore=DO504`
 (or the check's name) the check itself; the `global` forms silence a whole file.
 
-Formats: `text` (`path:line:col: DO101 [warning] message (hadolint DL3025)`), `json` (a
-list of objects) and `sarif` (SARIF 2.1.0, one run, every rule that ran described in
-`tool.driver.rules`). Severities, lowest first: style, info, warning, error.
+Formats: `text` (`path:line:col: DO101 [warning] message (hadolint DL3025)`, the detail
+indented below), `json` (a list of objects) and `sarif` (SARIF 2.1.0, one run, every rule
+that ran described in `tool.driver.rules`; the detail in `message.markdown`). A message is
+a short first line and its detail (dockopt.optimizer.messages). Severities, lowest first:
+style, info, warning, error.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from dockopt.optimizer.context import BuildContext
+from dockopt.optimizer.messages import split as split_message
 from dockopt.optimizer.pragmas import Pragmas
 from dockopt.optimizer.syntax import Dockerfile, ParseError, parse
 from dockopt.optimizer.transform import rule_keys
@@ -92,17 +95,18 @@ class Finding:
     id: str
     name: str
     severity: str
-    message: str
+    message: str  # the first line, under messages.SHORT characters
     fixable: bool
     safety: str | None  # a transform's: "safe" or "review"; None for a check
     hadolint: tuple[str, ...]
     buildkit: tuple[str, ...]
+    detail: str = ""  # the reasoning under the message: lines, or ""
 
     def as_dict(self) -> dict:
         return {
             "path": self.path, "line": self.line, "column": self.column, "end_line": self.end_line,
             "end_column": self.end_column, "id": self.id, "name": self.name, "severity": self.severity,
-            "message": self.message, "fixable": self.fixable, "safety": self.safety,
+            "message": self.message, "detail": self.detail, "fixable": self.fixable, "safety": self.safety,
             "hadolint": list(self.hadolint), "buildkit": list(self.buildkit),
         }
 
@@ -241,7 +245,9 @@ class Locator:
             start = text.rfind("\n", 0, past) + 1
         line, col = self.tree.line_col(start)
         end_line, end_col = self.tree.line_col(min(max(start, end), past))
-        return Finding(path, line, col, end_line, end_col, *rest)
+        id_, name, severity, message, *more = rest
+        message, detail = split_message(message)
+        return Finding(path, line, col, end_line, end_col, id_, name, severity, message, *more, detail=detail)
 
 
 # --------------------------------------------------------------------------- files
@@ -302,6 +308,7 @@ def to_text(findings: Iterable[Finding]) -> str:
             ids.append("BuildKit " + ", ".join(f.buildkit))
         tail = f" ({'; '.join(ids)})" if ids else ""
         lines.append(f"{shown(f.path)}:{f.line}:{f.column}: {f.id} [{f.severity}] {f.message}{tail}\n")
+        lines.extend(f"    {line}\n" for line in f.detail.splitlines())
     return "".join(lines)
 
 
@@ -325,13 +332,14 @@ def to_sarif(findings: Sequence[Finding], rules: Sequence, errors: Sequence[tupl
         result = {
             "ruleId": f.id,
             "level": _SARIF_LEVEL[f.severity],
-            "message": {"text": f.message},
+            "message": {"text": f.message, **({"markdown": f"{f.message}\n\n{f.detail}"} if f.detail else {})},
             "locations": [_location(f.path, cwd, {
                 "startLine": f.line, "startColumn": f.column, "endLine": f.end_line, "endColumn": f.end_column,
             })],
             "properties": {
                 "severity": f.severity, "fixable": f.fixable, "hadolint": list(f.hadolint),
                 "buildkit": list(f.buildkit), **({"safety": f.safety} if f.safety else {}),
+                **({"detail": f.detail} if f.detail else {}),
             },
         }
         if f.id in index:

@@ -141,7 +141,7 @@ def _legacy(ins, esc: str) -> tuple[int, int, str] | None:
 
 
 def _separator(source: str, key_start: int, start: int, end: int, esc: str, opening: str):
-    """Edits turning the key and the blanks after it, source[key_start:end], into `key=`
+    r"""Edits turning the key and the blanks after it, source[key_start:end], into `key=`
     and the opening quote. On one line, or over continuation lines without comments, the
     blanks are replaced (the value's first line joins the key's). With comment lines
     between, those stay where they are and the key moves down to the value: `ENV \`,
