@@ -1,11 +1,11 @@
-"""The Python half of the stage split (DO202): a virtualenv built with the toolchain, run on slim.
+"""Python in the stage split (DO202): a virtualenv built with the toolchain, run on slim.
 
 A single-stage Python image that installs its dependencies with pip, poetry or uv and
 carries a toolchain it does not run (gcc, build-essential and -dev packages installed with
 apt, or the full `python:X` image, which is buildpack-deps) becomes a builder that installs
 the dependencies into /opt/venv, and a runtime on the slim variant of the same Python and
 Debian release that copies the venv and the app folder. What makes it sound, and what makes
-it give up, is in `plan_python`; the knowledge about images and packages is in runtimes.py.
+it give up, is in `plan`; the knowledge about images and packages is in runtimes.py.
 
 The venv holds the project's dependencies, not the tool that installs them: `pip install
 poetry` (or uv) keeps running with the system pip, so poetry and its own dependencies stay
@@ -27,7 +27,15 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms import stage_split as core
+from dockopt.transforms.stage_split.stage import (
+    SAFE_COMMANDS,
+    Bail,
+    Plan,
+    check_copies,
+    packages,
+    redirects,
+    run_commands,
+)
 
 _PYTHON = re.compile(r"^python(\d(\.\d+)?)?$")
 _COMPILERS = frozenset({"gcc", "g++", "build-essential", "make", "cmake", "gfortran", "rustc", "cargo", "swig",
@@ -64,7 +72,7 @@ class _Installs:
     uv_sync: bool = False
 
 
-def plan_python(layout, context):
+def plan(layout, context):
     base = layout.base
     if base.family != "python":
         return None
@@ -79,9 +87,9 @@ def plan_python(layout, context):
     if base.variant == "slim" and not found.toolchain:
         return None  # nothing to leave behind
     if base.variant == "full" and not context.known:
-        raise core.Bail("full image without the context: its libraries may be linked by what pip builds")
+        raise Bail("full image without the context: its libraries may be linked by what pip builds")
     if context.known and not _dependency_files(context, found):
-        raise core.Bail("no dependency file in the context")
+        raise Bail("no dependency file in the context")
     _check_path(layout)
     names = _dependency_names(context, found)
     notes = []
@@ -89,7 +97,7 @@ def plan_python(layout, context):
         for name in sorted(names & runtimes.PYTHON_LINKED_SDISTS.keys()):
             lib = runtimes.PYTHON_LINKED_SDISTS[name]
             if lib is None:
-                raise core.Bail(f"{name} links a library whose runtime package is not mapped")
+                raise Bail(f"{name} links a library whose runtime package is not mapped")
             found.runtime_packages.add(lib)
         if not any(context.exists(f) for f in ("poetry.lock", "uv.lock", "Pipfile.lock")):
             notes.append("only the listed requirements were checked for sources that link system libraries, "
@@ -97,7 +105,7 @@ def plan_python(layout, context):
     entry_known = _check_entry(layout, found, names, base.variant == "slim")
     healthcheck_ok = _healthcheck_runs_python(layout)
     others = [i for i in layout.builds if not _is_uv_binary(i)]
-    core.check_copies(dataclasses.replace(layout, builds=others), [app])
+    check_copies(dataclasses.replace(layout, builds=others), [app])
 
     runtime = runtimes.python_runtime(layout.stage.image, {**layout.dockerfile.global_args(), **layout.args})
     if runtime is None:
@@ -121,7 +129,7 @@ def plan_python(layout, context):
                  "must be in a folder its user owns")
     if venv_note:
         notes.append(venv_note)
-    return core.Plan(
+    return Plan(
         runtime, [(runtimes.VENV, runtimes.VENV), (app, app)],
         "Runtime: the virtualenv and the app on slim Python, no compilers or headers",
         f"the virtualenv {runtimes.VENV} and {app}/ (built with {toolchain})",
@@ -133,22 +141,22 @@ def plan_python(layout, context):
 def _read_runs(layout) -> _Installs:
     found = _Installs()
     for ins in layout.runs():
-        for words, assigns, raw in core.run_commands(ins):
-            if not words or core.redirects(raw) or assigns:
-                raise core.Bail("redirection or assignment")
+        for words, assigns, raw in run_commands(ins):
+            if not words or redirects(raw) or assigns:
+                raise Bail("redirection or assignment")
             name = posixpath.basename(words[0])
             args = words[1:]
             if _PYTHON.match(name) and args[:2] == ["-m", "pip"]:
                 name, args = "pip", args[2:]
             if name in ("apt-get", "apt"):
-                pkgs = core.packages(words)
+                pkgs = packages(words)
                 if pkgs is None:
-                    raise core.Bail("apt verb")
+                    raise Bail("apt verb")
                 for pkg in pkgs:
                     if pkg in runtimes.PYTHON_DEV_RUNTIME:
                         found.runtime_packages.add(runtimes.PYTHON_DEV_RUNTIME[pkg])
                     elif pkg not in runtimes.PYTHON_BUILD_PACKAGES:
-                        raise core.Bail(f"installs {pkg}: the app may need it at run time")
+                        raise Bail(f"installs {pkg}: the app may need it at run time")
                     if pkg in _COMPILERS or pkg.endswith("-dev"):
                         found.toolchain.append(pkg)
                 found.apt_packages.update(pkgs)
@@ -159,19 +167,19 @@ def _read_runs(layout) -> _Installs:
             elif name == "poetry":
                 if args[:1] == ["install"]:
                     if "--no-root" not in args:
-                        raise core.Bail("poetry install of the project itself: an editable install")
+                        raise Bail("poetry install of the project itself: an editable install")
                     found.steps.append((ins, "env"))
                 elif not args or args[0] not in _POETRY_OK:
-                    raise core.Bail(f"poetry {args[:1]}")
+                    raise Bail(f"poetry {args[:1]}")
             elif name == "uv":
                 _read_uv(args, found)
                 found.steps.append((ins, "env"))
             elif _PYTHON.match(name) and args[:2] == ["-m", "compileall"]:
                 continue
-            elif name in core.SAFE_COMMANDS - {"git", "chown", "cat"} | {"mkdir"}:
+            elif name in SAFE_COMMANDS - {"git", "chown", "cat"} | {"mkdir"}:
                 continue
             else:
-                raise core.Bail(f"unknown command {name}")
+                raise Bail(f"unknown command {name}")
     found.first = found.steps[0][0] if found.steps else None
     return found
 
@@ -180,7 +188,7 @@ def _read_pip(args: list[str], found: _Installs) -> str | None:
     """Reads a pip command; for an install, its kind: "tool" when it installs only poetry or uv
     (and pip's own packages), "pip itself" for those alone, else "pip"."""
     if not args or args[0] not in _PIP_VERBS:
-        raise core.Bail(f"pip {args[:1]}")
+        raise Bail(f"pip {args[:1]}")
     if args[0] != "install":
         return None
     rest = args[1:]
@@ -188,7 +196,7 @@ def _read_pip(args: list[str], found: _Installs) -> str | None:
     for i, arg in enumerate(rest):
         flag = arg.split("=", 1)[0]
         if flag in _PIP_UNSAFE:
-            raise core.Bail(f"pip install {flag}")
+            raise Bail(f"pip install {flag}")
         if flag in ("-r", "--requirement") and i + 1 < len(rest):
             found.requirement_files.append(rest[i + 1])
             other = True
@@ -213,10 +221,10 @@ def _read_uv(args: list[str], found: _Installs) -> None:
         _read_pip(args[1:], found)
     elif args[:1] == ["sync"]:
         if "--no-install-project" not in args and "--no-editable" not in args:
-            raise core.Bail("uv sync installs the project in editable mode")
+            raise Bail("uv sync installs the project in editable mode")
         found.uv_sync = True
     else:
-        raise core.Bail(f"uv {args[:1]}")
+        raise Bail(f"uv {args[:1]}")
 
 
 def _venv_setup(layout, found: _Installs, entry_known: bool):
@@ -306,12 +314,12 @@ def _check_path(layout) -> None:
     for ins in layout.stage.instructions:
         text = ins.args_text
         if ins.keyword == "ENV" and _INSTALL_ENV.search(text):
-            raise core.Bail("ENV that installs outside a virtualenv")
+            raise Bail("ENV that installs outside a virtualenv")
         if ins.keyword == "ENV" and re.search(r"\bPATH[= ]", text) and "$PATH" not in text and "${PATH}" not in text:
-            raise core.Bail("ENV PATH without $PATH")
+            raise Bail("ENV PATH without $PATH")
         if ins.keyword in ("ENV", "RUN") and (runtimes.VENV in text or "VIRTUAL_ENV" in text
                                               or re.search(r"-m\s+venv\b|\bvirtualenv\b|\bconda\b|\bmamba\b", text)):
-            raise core.Bail("the stage makes its own virtualenv")
+            raise Bail("the stage makes its own virtualenv")
 
 
 def _check_entry(layout, found: _Installs, names: set[str], slim_builder: bool) -> bool:
@@ -323,27 +331,27 @@ def _check_entry(layout, found: _Installs, names: set[str], slim_builder: bool) 
         ins = next((i for i in reversed(layout.stage.instructions) if i.keyword in ("CMD", "ENTRYPOINT")), None)
         m = _SHELL_CMD.match(ins.args_text) if ins is not None and not ins.json else None
         if m is None or re.search(r"[;&|`<>]|\$\(", ins.args_text):
-            raise core.Bail("a shell command that is more than one command")
+            raise Bail("a shell command that is more than one command")
         words = [m.group(1)]
     program = words[0]
     name = posixpath.basename(program)
     if name in runtimes.PYTHON_BUILD_TOOLS or name in found.apt_packages:
-        raise core.Bail(f"the command runs the build tool {name}")
+        raise Bail(f"the command runs the build tool {name}")
     if _PYTHON.match(name):
         if "/" in program and not program.startswith(("/usr/local/bin/", runtimes.VENV)):
-            raise core.Bail("a Python outside the image's")
+            raise Bail("a Python outside the image's")
         rest = words[1:]
         if rest[:2] in (["-m", "pip"], ["-m", "poetry"], ["-m", "build"]) or rest[:1] == ["setup.py"]:
-            raise core.Bail("the command runs a build tool")
+            raise Bail("the command runs a build tool")
         return True
     if "/" in program:
         if not slim_builder:
-            raise core.Bail("a script may run tools only the full image has")
+            raise Bail("a script may run tools only the full image has")
         return False
     if runtimes.python_package_name(name) in names:
         return True
     if not slim_builder:
-        raise core.Bail(f"{name}: not a console script of the dependencies the files list")
+        raise Bail(f"{name}: not a console script of the dependencies the files list")
     return False
 
 

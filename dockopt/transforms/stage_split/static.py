@@ -1,4 +1,4 @@
-"""The static front-end half of the stage split (DO202): build with node, serve with nginx.
+"""Static front ends in the stage split (DO202): build with node, serve with nginx.
 
 A node image whose command serves a folder of built files (`serve -s build -l 3000`,
 `http-server dist -p 8080`) only needs node to build them. The builder keeps the build; the
@@ -23,7 +23,16 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms import stage_split as core
+from dockopt.transforms.stage_split.stage import (
+    SAFE_COMMANDS,
+    Bail,
+    Plan,
+    check_copies,
+    join,
+    packages,
+    redirects,
+    run_commands,
+)
 
 # Build tools of static sites, with the folder they write when their config does not say.
 _STATIC_BUILDS = re.compile(r"\b(vite build|react-scripts build|craco build|react-app-rewired build|ng build|"
@@ -39,7 +48,7 @@ _HTTP_SERVER_VALUE = {"-p", "--port", "-a", "-c"}
 _HTTP_SERVER_BOOL = {"-s", "--silent", "-d", "-i", "-g", "--gzip", "-b", "--brotli", "--cors"}
 
 
-def plan_static(layout, context):
+def plan(layout, context):
     base = layout.base
     if base.family != "node" or layout.entry is None:
         return None
@@ -48,21 +57,21 @@ def plan_static(layout, context):
         return None
     tool, folder, port, single, clean = served
     if layout.dockerfile.newline != "\n":
-        raise core.Bail("a CRLF file: the nginx config heredoc would carry carriage returns")
+        raise Bail("a CRLF file: the nginx config heredoc would carry carriage returns")
     app = layout.build_workdir
     if not app or layout.final_workdir != app or layout.user is not None:
-        raise core.Bail("app folder unknown or a USER nginx does not have")
+        raise Bail("app folder unknown or a USER nginx does not have")
     if any(i.keyword in ("HEALTHCHECK", "STOPSIGNAL", "VOLUME") for i in layout.moved):
-        raise core.Bail("HEALTHCHECK, STOPSIGNAL or VOLUME of the node server")
+        raise Bail("HEALTHCHECK, STOPSIGNAL or VOLUME of the node server")
     pkg = runtimes.package_json(context)
     if not _builds(layout, pkg):
         return None
     if context.known and (pkg is None or _server_side(pkg, context)):
-        raise core.Bail("a server-side app, or no package.json")
-    output = core.join(app, folder)
+        raise Bail("a server-side app, or no package.json")
+    output = join(app, folder)
     if output == app or not output.startswith(app.rstrip("/") + "/"):
-        raise core.Bail("served folder outside the app")
-    core.check_copies(layout, [app])
+        raise Bail("served folder outside the app")
+    check_copies(layout, [app])
     runtime = runtimes.nginx_runtime(context.musl_ok)
     if runtime is None:
         return None
@@ -92,7 +101,7 @@ def plan_static(layout, context):
         layout.moved = sorted(layout.moved + unused, key=lambda i: i.start)
         drop.add("RUN")
         notes.append(f"the builder no longer installs {tool} globally: only the original's command ran it")
-    return core.Plan(runtime, [(output, runtimes.NGINX_HTML)], "Runtime: the built static files on nginx, no node",
+    return Plan(runtime, [(output, runtimes.NGINX_HTML)], "Runtime: the built static files on nginx, no node",
                      what, runtime_lines=["\n".join(conf)], notes=notes, drop=frozenset(drop), keep_workdir=False)
 
 
@@ -103,7 +112,7 @@ def _server_installs(layout, tool: str, pkg) -> list:
     scripts = (pkg or {}).get("scripts") or {}
     runs = layout.runs()
     for ins in runs:
-        for words, _, _ in core.run_commands(ins):
+        for words, _, _ in run_commands(ins):
             script = _script(words[0], words[1:]) if words else None
             for name in (script, f"pre{script}", f"post{script}") if script else ():
                 if re.search(rf"(^|[\s;&|(]){re.escape(tool)}($|[\s;&|)])", str(scripts.get(name, ""))):
@@ -113,7 +122,7 @@ def _server_installs(layout, tool: str, pkg) -> list:
         if "$" in ins.args_text:
             continue
         kinds = []
-        for words, assigns, _ in core.run_commands(ins):
+        for words, assigns, _ in run_commands(ins):
             name, rest = words[0], words[1:]
             if assigns:
                 kinds.append(None)
@@ -172,22 +181,22 @@ def _served(entry: list[str], env: dict) -> tuple[str, str, str, bool, bool] | N
         elif word in flags:
             opts[word] = ""
         elif word.startswith("-"):
-            raise core.Bail(f"{tool} {word}: an option nginx may not match")
+            raise Bail(f"{tool} {word}: an option nginx may not match")
         else:
             folders.append(word)
         i += 1
     if len(folders) != 1 or "$" in folders[0] or folders[0] in (".", "./"):
-        raise core.Bail("served folder unknown")
+        raise Bail("served folder unknown")
     if "-c" in opts or "--config" in opts:
-        raise core.Bail("server configuration file")
+        raise Bail("server configuration file")
     port = next((opts[f] for f in _PORT_FLAGS[tool] if f in opts), None)
     if port is None:
         if tool == "serve" or "PORT" in env:
-            raise core.Bail("port unknown (serve's default changed between versions; PORT may be set)")
+            raise Bail("port unknown (serve's default changed between versions; PORT may be set)")
         port = "8080"  # http-server's documented default
     m = re.fullmatch(r"(?:tcp://)?(?:0\.0\.0\.0:|:)?(\d{2,5})", port)
     if m is None:
-        raise core.Bail(f"listen address {port}")
+        raise Bail(f"listen address {port}")
     single = tool == "serve" and ("-s" in opts or "--single" in opts)
     # serve strips .html (cleanUrls); http-server adds it to a path without an extension
     # (`--ext`, default html, an option refused above): both answer /about with about.html
@@ -201,9 +210,9 @@ def _builds(layout, pkg) -> bool:
     scripts = (pkg or {}).get("scripts") or {}
     built = False
     for ins in layout.runs():
-        for words, assigns, raw in core.run_commands(ins):
-            if not words or core.redirects(raw):
-                raise core.Bail("redirection or bare assignment")
+        for words, assigns, raw in run_commands(ins):
+            if not words or redirects(raw):
+                raise Bail("redirection or bare assignment")
             name, rest = words[0], words[1:]
             verb = rest[0] if rest else ""
             if name in ("npm", "pnpm", "yarn") and ("-g" in rest or "--global" in rest or rest[:2] == ["global", "add"]):
@@ -215,14 +224,14 @@ def _builds(layout, pkg) -> bool:
             if script is not None:
                 body = scripts.get(script)
                 if pkg is not None and (not isinstance(body, str) or not _STATIC_BUILDS.search(body)):
-                    raise core.Bail(f"script {script} is not a known static build")
+                    raise Bail(f"script {script} is not a known static build")
                 built = True
             elif name in ("apk", "apt-get", "apt"):
-                pkgs = core.packages(words)
+                pkgs = packages(words)
                 if pkgs is None or set(pkgs) - runtimes.BUILD_PACKAGES:
-                    raise core.Bail(f"installs {pkgs}")
-            elif name not in core.SAFE_COMMANDS - {"git"}:
-                raise core.Bail(f"unknown command {name}")
+                    raise Bail(f"installs {pkgs}")
+            elif name not in SAFE_COMMANDS - {"git"}:
+                raise Bail(f"unknown command {name}")
     return built
 
 
