@@ -496,7 +496,8 @@ def test_body_stays_under_githubs_limit() -> None:
     text = bodymod.body(files, "main")
     assert len(text) <= bodymod.MAX_BODY
     assert "Diff cut after" in text and "`dockopt fix --diff` on the branch shows it whole" in text
-    assert text.count("<details>") == 2 and text.rstrip().endswith("</sub>")  # the changes, the diff
+    # the changes and the diff (a change's own detail is collapsed inside the first)
+    assert sum(line.startswith("<details>") for line in text.splitlines()) == 2 and text.rstrip().endswith("</sub>")
 
 
 def test_a_list_of_changes_too_long_is_cut_too() -> None:
@@ -592,4 +593,8 @@ def test_body_leads_with_a_table_and_counts_files_by_kind(tmp_path) -> None:
     row = table.splitlines()[2]
     assert row.startswith("| `Dockerfile` |") and "(estimate" in row and " safe, " in row and "review |" in row
     assert text.index("| Dockerfile |") < text.index("<details>") < text.index("### `Dockerfile`")
+    # each change is listed by its short message; its reasoning is collapsed below it
+    listed = [line for line in text.splitlines() if line.startswith("- line")]
+    assert listed and all(len(line.split("): ", 1)[1]) <= 120 for line in listed)
+    assert "  <details><summary>How dockopt decided</summary>" in text
     assert bodymod.title(files) == "dockopt: optimize Dockerfile"

@@ -25,7 +25,6 @@ import pytest
 import dockopt.checks as checks_package
 from dockopt.checks import ALL as CHECKS
 from dockopt.checks import UnknownCheck, by_id
-from dockopt.optimizer.config import UnknownRule, choose_rules
 from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.findings import (
     SEVERITIES,
@@ -37,8 +36,10 @@ from dockopt.optimizer.findings import (
     to_sarif,
     to_text,
 )
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.pipeline import optimize
 from dockopt.optimizer.transform import Transform
+from dockopt.rules import UnknownRule, choose_rules
 from dockopt.transforms import ALL as TRANSFORMS
 from dockopt.transforms import REGISTRY
 from helpers import dockopt, write
@@ -344,7 +345,7 @@ def test_a_check_names_every_buildkit_rule_it_answers_for() -> None:
     [empty] = find("ARG BASE\nFROM $BASE\n", [], [by_id("DO517")])
     assert empty.buildkit == ("InvalidDefaultArgInFrom", "UndefinedArgInFrom") and "empty" in empty.message
     [undeclared] = problems("DO517", "FROM alpine:$TAG")
-    assert "$TAG declared by no ARG" in undeclared.message
+    assert "$TAG declared by no ARG" in undeclared.detail
 
 
 @pytest.mark.parametrize("text, lines", [
@@ -492,7 +493,7 @@ def test_choose_rules() -> None:
 
 
 def test_fix_does_not_load_the_checks() -> None:
-    code = "import sys; from dockopt.optimizer.config import choose_rules; " \
+    code = "import sys; from dockopt.rules import choose_rules; " \
            "choose_rules(['DO101'], ['DO102'], with_checks=False); print('dockopt.checks' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
@@ -508,7 +509,10 @@ def test_text_format() -> None:
             "(hadolint DL4000; BuildKit MaintainerDeprecated)") in lines
     secret = next(line for line in lines if " DO501 " in line)
     assert re.fullmatch(r"Dockerfile:3:5: DO501 \[error\] .+ \(hadolint DL3064; BuildKit SecretsUsedInArgOrEnv\)", secret)
-    assert all(re.fullmatch(r"Dockerfile:\d+:\d+: DO\d{3} \[(error|warning|info|style)\] .+", line) for line in lines)
+    # each finding is one line, its detail indented lines below it
+    assert all(re.fullmatch(r"Dockerfile:\d+:\d+: DO\d{3} \[(error|warning|info|style)\] .+", line)
+               or re.fullmatch(r"    \S.*", line) for line in lines)
+    assert lines[lines.index(secret) + 1] == "    pass it as a build secret (RUN --mount=type=secret) or at run time"
 
 
 def test_json_format() -> None:
@@ -551,6 +555,13 @@ def test_sarif_is_valid_and_complete(tmp_path: Path) -> None:
         location = result["locations"][0]["physicalLocation"]
         assert location["artifactLocation"] == {"uri": "svc%20dir/Dockerfile", "uriBaseId": "%SRCROOT%"}
         assert location["region"]["startLine"] == f.line and location["region"]["startColumn"] == f.column
+        assert result["message"]["text"] == f.message
+        if f.detail:  # the short message, then its detail, for viewers that render Markdown
+            assert result["message"]["markdown"] == f"{f.message}\n\n{f.detail}" == \
+                f"{f.message}\n\n{result['properties']['detail']}"
+        else:
+            assert "markdown" not in result["message"] and "detail" not in result["properties"]
+    assert any(f.detail for f in found) and not all(f.detail for f in found)
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file:///")
     assert run["invocations"][0]["executionSuccessful"] is True
 
@@ -621,7 +632,7 @@ def test_text_output_and_summary(project: Path) -> None:
 
 
 def _fixable(text: str, folder) -> set[tuple[str, str]]:
-    return {(f.id, f.message) for f in find(text, TRANSFORMS, [], BuildContext(folder)) if f.fixable}
+    return {(f.id, joined(f.message, f.detail)) for f in find(text, TRANSFORMS, [], BuildContext(folder)) if f.fixable}
 
 
 def _fixed(text: str, folder) -> set[tuple[str, str]]:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from dockopt.optimizer.context import BuildContext
+from dockopt.optimizer.messages import SHORT, split
 from dockopt.optimizer.pipeline import optimize
 from dockopt.transforms import ALL, UnknownTransform, by_id
 
@@ -100,8 +101,9 @@ def test_case(case: Case) -> None:
 def test_every_change_says_why(case: Case) -> None:
     result = case.run([by_id(case.transform_name)])
     for change in result.changes:
-        assert change.explanation.strip(), f"line {change.line}: a change without an explanation"
-        assert "\n" not in change.explanation
+        first, _ = split(change.explanation)
+        assert first.strip(), f"line {change.line}: a change without an explanation"
+        assert len(first) <= SHORT, f"line {change.line}: a first line over {SHORT} characters: {first}"
 
 
 @pytest.mark.parametrize("case", _params(CASES))

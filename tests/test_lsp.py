@@ -300,6 +300,16 @@ def test_diagnostics_on_open_are_the_findings_of_dockopt_check(start, tmp_path: 
     assert got(diagnostics) == expected_diagnostics(NEEDS_WORK, tmp_path)
     assert diagnostics, "the sample needs work"
     assert all(d["source"] == "dockopt" and d["severity"] == 2 for d in diagnostics)  # warnings
+    # the short message is the diagnostic's; its detail rides along as data and related information
+    details = {f.id: f.detail for f in find(NEEDS_WORK, ALL, [], BuildContext(tmp_path)) if f.detail}
+    assert details, "the sample has a change with a detail"
+    for d in diagnostics:
+        if d["code"] in details:
+            assert d["data"] == {"detail": details[d["code"]]}
+            assert [r["message"] for r in d["relatedInformation"]] == [details[d["code"]]]
+            assert d["relatedInformation"][0]["location"] == {"uri": uri, "range": d["range"]}
+        else:
+            assert "data" not in d and "relatedInformation" not in d
     assert client.close() == 0
 
 

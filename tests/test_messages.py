@@ -30,12 +30,12 @@ RULE_SETS = {"default": list(ALL), **{t.name: choose(switched_on=(t.id,)) for t 
 
 def _long(path: Path) -> list[str]:
     context = str(path.parent) if "fixtures" in path.parts or "examples" in path.parts else None
-    found = []
+    found: list[str] = []
     for rules in RULE_SETS.values():
         report = check_file(str(path), rules, CHECKS, context_dir=context)
         assert report.error is None or "internal error" not in report.error, report.error
         found += [f"{f.line}: {f.id} ({len(f.message)}) {f.message}" for f in report.findings if len(f.message) > SHORT]
-    return found
+    return list(dict.fromkeys(found))
 
 
 def test_first_lines_are_short() -> None:

@@ -8,6 +8,7 @@ from typing import Callable
 
 from dockopt.checks._commands import install, runs
 from dockopt.optimizer.findings import Problem
+from dockopt.optimizer.messages import joined, short_list
 
 _VARIABLE_OR_GLOB = re.compile(r"[$*?`%]")
 
@@ -24,5 +25,7 @@ def unpinned(dockerfile, manager: str, pinned: Callable[[str, object], bool], ad
             loose = [(i, w) for i, w in found.packages if not _VARIABLE_OR_GLOB.search(w) and not pinned(w, found)]
             if loose:
                 start, end = cmd.word_span(loose[0][0])[0], cmd.word_span(loose[-1][0])[1]
-                names = ", ".join(w for _, w in loose)
-                yield Problem(start, end, f"{found.program} installs {names} without a version: {advice}")
+                names = [w for _, w in loose]
+                head = f"{found.program} installs {short_list(names)} without a version"
+                detail = [advice] + ([f"unpinned: {', '.join(names)}"] if short_list(names) != ", ".join(names) else [])
+                yield Problem(start, end, joined(head, "\n".join(detail)))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.findings import Check, Problem
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.words import unquote
 
 _ABSOLUTE = re.compile(r"^(/|\$|[A-Za-z]:[\\/])")
@@ -48,8 +49,9 @@ def find(dockerfile):
                 dest = raw if ins.json else unquote(raw)
                 if not (_ABSOLUTE.match(raw) or _ABSOLUTE.match(dest)):
                     start, end = ins.content_span()
-                    yield Problem(start, end, f"{ins.keyword} to {dest!r} with no WORKDIR set: the files land wherever "
-                                  "the base image's working directory is; set WORKDIR or use an absolute path")
+                    yield Problem(start, end, joined(
+                        f"{ins.keyword} to {dest!r} with no WORKDIR set",
+                        "the files land wherever the base image's working directory is; set WORKDIR or use an absolute path"))
         has_workdir[id(stage)] = workdir
 
 

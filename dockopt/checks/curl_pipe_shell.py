@@ -28,8 +28,10 @@ import re
 
 from dockopt.checks._commands import program, runs
 from dockopt.optimizer.findings import Check, Problem
+from dockopt.optimizer.messages import joined
 
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh"})
+_ADVICE = "download it, check its checksum or signature, then run it"
 _INTERPRETER = re.compile(r"^(?:python[0-9.]*|perl|ruby|node|php)$")
 
 
@@ -80,15 +82,15 @@ def find(dockerfile):
                 chain.clear()
             if _reads_stdin(cmd) and any(_downloads_to_stdout(c) for c in chain):
                 source = next(c for c in chain if _downloads_to_stdout(c))
-                yield Problem(source.start, cmd.end, f"{program(source)[0]} output piped into {program(cmd)[0]}: the script runs unverified; "
-                              "download it, check its checksum or signature, then run it")
+                yield Problem(source.start, cmd.end, joined(
+                    f"{program(source)[0]} output piped into {program(cmd)[0]}: the script runs unverified", _ADVICE))
             chain.append(cmd)
         for inner in cmds:
             if "substitution" in inner.context and _downloads_to_stdout(inner):
                 outer = next((c for c in cmds if c is not inner and _runs_substitution(c, inner)), None)
                 if outer is not None:
-                    yield Problem(outer.start, outer.end, f"{program(outer)[0]} runs what {program(inner)[0]} downloads: the script runs "
-                                  "unverified; download it, check its checksum or signature, then run it")
+                    yield Problem(outer.start, outer.end, joined(
+                        f"{program(outer)[0]} runs what {program(inner)[0]} downloads: the script runs unverified", _ADVICE))
 
 
 CHECK = Check(

@@ -30,6 +30,7 @@ import re
 
 from dockopt.checks._variables import Expander, Unknown
 from dockopt.optimizer.findings import Check, Problem
+from dockopt.optimizer.messages import clip, joined
 from dockopt.transforms.key_value_format import words as split
 
 # The platform arguments BuildKit sets for every build (their values do not matter here,
@@ -82,13 +83,13 @@ def find(dockerfile):
         if valid_reference(result):
             continue
         undeclared = [n for n in dict.fromkeys(expander.unset) if n not in declared]
-        what = f"`{result}`, not an image reference" if result else "empty"
         hint = (f" ({', '.join('$' + n for n in undeclared)} declared by no ARG before the first FROM)" if undeclared
                 else " (give the ARG a default)" if expander.unset else "")
         at = dockerfile.source.find(image, stage.from_.start, stage.from_.end)
         start, end = (at, at + len(image)) if at >= 0 else stage.from_.content_span()
-        yield Problem(start, end, f"FROM {image} with the ARGs' defaults is {what}: `docker build` fails without "
-                      f"--build-arg{hint}")
+        what = "no valid image reference" if result else "an empty image"
+        yield Problem(start, end, joined(f"FROM {clip(image)}: the ARGs' defaults leave {what}",
+                                         f"it reads `{result}`; `docker build` fails without --build-arg{hint}"))
 
 
 CHECK = Check(

@@ -24,6 +24,7 @@ Why there is no fix
 from __future__ import annotations
 
 from dockopt.optimizer.findings import Check, Problem
+from dockopt.optimizer.messages import joined
 
 
 def find(dockerfile):
@@ -35,8 +36,9 @@ def find(dockerfile):
     if exposes and not any(ins.keyword == "HEALTHCHECK" for ins in instructions):
         ports = " ".join(w for ins in exposes for w in ins.arguments)
         start, end = exposes[0].content_span()
-        yield Problem(start, end, f"the image serves {ports} but has no HEALTHCHECK: a hung server stays \"running\"; "
-                      "add one (or HEALTHCHECK NONE when the orchestrator probes it)")
+        yield Problem(start, end, joined(f"the image serves {ports} but has no HEALTHCHECK",
+                                         "a hung server stays \"running\"; add one (or HEALTHCHECK NONE when the "
+                                         "orchestrator probes it)"))
 
 
 CHECK = Check(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dockopt.checks._commands import install, package_name, runs
 from dockopt.optimizer.findings import Check, Problem
+from dockopt.optimizer.messages import joined, short_list
 
 TOOLS = frozenset(
     "openssh-server ssh dropbear vim vim-tiny vim-nox vim-enhanced nano emacs emacs-nox sudo".split()
@@ -42,9 +43,10 @@ def find(dockerfile):
             tools = [(i, w) for i, w in found.packages if package_name(w) in TOOLS]
             if tools:
                 start, end = cmd.word_span(tools[0][0])[0], cmd.word_span(tools[-1][0])[1]
-                names = ", ".join(package_name(w) for _, w in tools)
-                yield Problem(start, end, f"installs {names} in the shipped image: use `docker exec`, volumes and "
-                              "USER instead of a login server, an editor or sudo")
+                names = short_list(package_name(w) for _, w in tools)
+                yield Problem(start, end, joined(f"installs {names} in the shipped image",
+                                                 "use `docker exec`, volumes and USER instead of a login server, an "
+                                                 "editor or sudo"))
 
 
 CHECK = Check(

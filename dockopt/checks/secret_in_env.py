@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.findings import Check, Problem
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.words import raw_words, unquote
 
 # BuildKit's tokens (SecretsUsedInArgOrEnv), matched as whole words of the name; KEY only
@@ -87,11 +88,13 @@ def find(dockerfile):
             at = dockerfile.source.find(name, ins.args_offset(), ins.end)
             start, end = (at, at + len(name)) if at >= 0 else ins.content_span()
             if "$" not in value:
-                yield Problem(start, end, f"{ins.keyword} {name} has a literal value: the secret is in the Dockerfile and the image; "
-                              "pass it as a build secret (RUN --mount=type=secret) or at run time")
+                yield Problem(start, end, joined(
+                    f"{ins.keyword} {name} has a literal value: the secret is in the Dockerfile and the image",
+                    "pass it as a build secret (RUN --mount=type=secret) or at run time"))
             elif ins.keyword == "ENV":
-                yield Problem(start, end, f"ENV {name} copies a value into the image's configuration, where `docker inspect` shows it; "
-                              "use a build secret (RUN --mount=type=secret) or set it at run time", severity="warning")
+                yield Problem(start, end, joined(
+                    f"ENV {name} copies a value into the image's configuration, where `docker inspect` shows it",
+                    "use a build secret (RUN --mount=type=secret) or set it at run time"), severity="warning")
 
 
 CHECK = Check(

@@ -30,6 +30,7 @@ import re
 
 from dockopt.checks._variables import looked_up
 from dockopt.optimizer.findings import Check, Problem
+from dockopt.optimizer.messages import joined
 from dockopt.transforms.key_value_format import words as split
 
 # Set in every build: PATH (BuildKit's default environment) and the proxy variables
@@ -55,8 +56,8 @@ def find(dockerfile):
                         missing.append(name)
             for name in missing:
                 start, end = _where(dockerfile, ins, name)
-                yield Problem(start, end, f"${name} is set by no ARG or ENV before this {ins.keyword_text} in the stage: "
-                              "unless the base image sets it, it expands to nothing")
+                yield Problem(start, end, joined(f"${name} is set by no ARG or ENV before this {ins.keyword_text}",
+                                                 "unless the base image sets it, it expands to nothing"))
             defined.update(declares)
         defined_after[stage.index] = defined
 

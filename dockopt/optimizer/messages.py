@@ -39,3 +39,8 @@ def short_list(words, room: int = 40) -> str:
             return f"{', '.join(shown)} and {len(words) - len(shown)} more"
         shown.append(word)
     return ", ".join(shown)
+
+
+def clip(text: str, room: int = 40) -> str:
+    """`text` for a first line: cut to `room` characters with "..." when longer."""
+    return text if len(text) <= room else text[: room - 3] + "..."

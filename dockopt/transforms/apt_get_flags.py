@@ -50,6 +50,7 @@ import re
 from typing import Iterator
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.runs import failures_tolerated, sh_runs
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
@@ -206,8 +207,8 @@ def fix(dockerfile, context):
                 end = cmd.word_span(at)[1]
                 yield Edit(
                     end, end, " --no-install-recommends",
-                    "--no-install-recommends: install what the packages need, not what they suggest "
-                    "(smaller image; check nothing relied on a recommended package)",
+                    joined("--no-install-recommends: install what the packages need, not what they suggest",
+                           "a smaller image; check that nothing relied on a recommended package"),
                     REVIEW,
                 )
 
@@ -217,16 +218,15 @@ def _rename(dockerfile, stage, cmd, at: int) -> Iterator[Edit]:
     new_sub, extra, downloads = _RENAMES[sub]
     why = "apt-get: apt is the interactive front end, without a stable interface for scripts"
     safety = REVIEW if downloads and _keeps_debs(dockerfile, stage) else None
-    if safety:
-        why += "; apt-get keeps the downloaded .deb files that apt deletes"
+    keeps = "\napt-get keeps the downloaded .deb files that apt deletes" if safety else ""
     start, end = cmd.word_span(cmd.assignments)
     if new_sub == sub and not extra:
-        yield Edit(start, end, "apt-get", why, safety)
+        yield Edit(start, end, "apt-get", why + keeps, safety)
         return
     # One edit up to the subcommand: applied together or not at all.
     sub_start, sub_end = cmd.word_span(at)
     text = "apt-get" + dockerfile.source[end:sub_start] + new_sub + extra
-    yield Edit(start, sub_end, text, f"{why} (apt {sub} is apt-get {new_sub}{extra})", safety)
+    yield Edit(start, sub_end, text, joined(f"apt {sub} -> apt-get {new_sub}{extra}", why + keeps), safety)
 
 
 TRANSFORM = Transform(

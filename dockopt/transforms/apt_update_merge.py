@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.transform import SAFE, Transform
 from dockopt.optimizer.runs import sh_runs
 from dockopt.transforms.apt_get_flags import APT_PROGRAMS, READS_LISTS, verb
@@ -76,7 +77,8 @@ def fix(dockerfile, context):
             lone.start,
             start,
             kept + update + " && ",
-            "apt-get update in the RUN that installs: a cached lone update serves stale lists to a changed install",
+            joined("apt-get update in the RUN that installs",
+                   "a cached lone update serves stale lists to a changed install"),
         )
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import clip, joined
 from dockopt.optimizer.transform import SAFE, Transform
 from dockopt.transforms._descriptions import declare_at
 
@@ -56,7 +57,8 @@ def fix(dockerfile, context):
         if image.lower() in stage_names or "$" in image or not _IMAGE.fullmatch(image):
             continue
         name = declared.get(image)
-        why = f"COPY --from={image} -> a stage that declares the image with FROM"
+        why = joined(f"COPY --from={clip(image)} -> a stage that declares the image with FROM",
+                     f"the image: {image}" if len(image) > 40 else "")
         if name is None:
             name = declared[image] = _fresh(image, taken)
             taken.add(name)

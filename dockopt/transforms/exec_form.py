@@ -46,6 +46,7 @@ import json
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.runs import WINDOWS_IMAGE, posix_shell
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 
@@ -148,18 +149,19 @@ def fix(dockerfile, context):
                     start, end = ins.content_span()
                     text = f"{ins.keyword_text} {json.dumps([*shell, script], ensure_ascii=False)}"
                     if script == ins.args_text.strip():  # it already starts with exec
-                        why = ("the command line the shell form stored, written as JSON: the image configuration "
-                               "is the same, and `exec` already makes the program PID 1")
+                        why = joined("the command line the shell form stored, written as JSON",
+                                     "the image configuration is the same, and `exec` already makes the program PID 1")
                     else:
-                        why = ("exec form of what the shell form ran, with `exec`: the program, not the shell, is "
-                               "PID 1 and receives SIGTERM; its variables still expand")
+                        why = joined("exec form of what the shell form ran, with `exec`",
+                                     "the program, not the shell, is PID 1 and receives SIGTERM; its variables still expand")
                     # a CMD is the ENTRYPOINT's arguments: they now start with `exec`
                     yield Edit(start, end, text, why, REVIEW if ins.keyword == "CMD" and has_entrypoint else None)
                 else:
                     start, end = ins.content_span()
                     text = f"{ins.keyword_text} {json.dumps([*shell, ins.args_text], ensure_ascii=False)}"
-                    yield Edit(start, end, text, "the command line the shell form stored, written as JSON: the image "
-                               "configuration is the same, and the shell the command needs stays PID 1")
+                    yield Edit(start, end, text, joined(
+                        "the command line the shell form stored, written as JSON",
+                        "the image configuration is the same, and the shell the command needs stays PID 1"))
                 continue
             if ins.keyword == "ENTRYPOINT":
                 safety = REVIEW

@@ -44,6 +44,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.transform import BASE_IMAGE_REWRITES, REVIEW, Transform
 
 # Application runtime images and the non-root user each already has (None: create one).
@@ -123,8 +124,10 @@ def fix(dockerfile, context):
     newline = dockerfile.newline
     text = (create + newline if create else "") + f"USER {user[0]}" + newline
     how = f"adds the system user {user[1]} ({user[0]}) and runs as it" if create else f"runs as {user[1]} ({user[0]}), the image's non-root user"
-    inferred = f" ({lineage[-1].image}: its OS inferred from the family's tag convention)" if img.inferred and create else ""
-    yield Edit(at, at, text, f"{how}{inferred}; the build still runs as root and the files it copied stay root-owned (read-only to the app)")
+    detail = ["the build still runs as root; the files it copied stay root-owned (read-only to the app)"]
+    if img.inferred and create:
+        detail.append(f"{lineage[-1].image}: its OS inferred from the family's tag convention")
+    yield Edit(at, at, text, joined(how, "\n".join(detail)))
 
 
 def _insertion_point(stage) -> int | None:

@@ -37,6 +37,7 @@ import json
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.runs import sh_stages
 from dockopt.optimizer.transform import REVIEW, Transform
 
@@ -65,8 +66,9 @@ def fix(dockerfile, context):
                 if version is None:
                     continue
                 start, end = cmd.word_span(cmd.assignments + index)
-                yield Edit(start, end, f"{tool}@{version}", f"{tool}@{version}, as {source} says: a global install "
-                           f"with no version takes whatever {tool} is newest on the day of the build")
+                yield Edit(start, end, f"{tool}@{version}", joined(
+                    f"{tool}@{version}, as {source} says",
+                    f"a global install with no version takes whatever {tool} is newest on the day of the build"))
 
 
 def _declared(tool: str, context) -> tuple[str | None, str]:

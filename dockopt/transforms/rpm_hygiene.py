@@ -52,6 +52,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.runs import (
     append_point,
     cache_mounts,
@@ -167,7 +168,7 @@ def _assume_yes(cmd, microdnf_safe: bool):
     subcommand = " ".join(words[verb : where + 1]) if verb >= 0 and words[verb] in _GROUPS else words[where]
     why = f"{name} {subcommand} -y: a build cannot answer the confirmation prompt"
     if name == "microdnf" and not microdnf_safe:
-        yield Edit(at, at, " -y", why + " (older microdnf, as in early RHEL 8 images, rejects -y)", REVIEW)
+        yield Edit(at, at, " -y", joined(why, "older microdnf, as in early RHEL 8 images, rejects -y"), REVIEW)
     else:
         yield Edit(at, at, " -y", why)
 
@@ -215,7 +216,8 @@ def _cleanup(dockerfile, ins, cmds, relied_on):
     at, separator = point
     cleanups = ["zypper clean --all" if m == "zypper" else f"{m} clean all" for m in missing]
     text = "".join(separator + c for c in cleanups)
-    yield Edit(at, at, text, f"{' and '.join(cleanups)} in the same RUN: the package cache does not stay in the layer")
+    yield Edit(at, at, text, joined(f"{' and '.join(cleanups)} in the same RUN",
+                                    "the package cache does not stay in the layer"))
 
 
 def _fetches(name: str, words: list[str], verb: int) -> bool:

@@ -29,6 +29,7 @@ When it is not safe
 from __future__ import annotations
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.transform import REVIEW, Transform
 
 
@@ -86,14 +87,14 @@ def fix(dockerfile, context):
             suggestion = images.slimmer(stage.image, needs.keys() & images.NEEDS | {"glibc"}, args)
         if suggestion is None:
             continue
-        size = f"; {suggestion.size.value:g} {suggestion.size.unit}" if suggestion.size else ""
-        why = f"{stage.image} -> {suggestion.ref}: the {suggestion.variant} variant{size}"
+        size = f" ({suggestion.size.value:g} {suggestion.size.unit})" if suggestion.size else ""
+        detail = [f"the {suggestion.variant} variant{size}"]
         kept = ", ".join(f"{n} (line {line})" for n, line in sorted(needs.items(), key=lambda kv: kv[1]) if n != "shell")
         if kept:
-            why += f"; keeps {kept}"
+            detail.append(f"keeps {kept}")
         if suggestion is not smallest:
-            why += f"; not alpine: the project prefers {context.base_flavour} images (base-flavour)"
-        yield Edit(span[0], span[1], suggestion.ref, why)
+            detail.append(f"not alpine: the project prefers {context.base_flavour} images (base-flavour)")
+        yield Edit(span[0], span[1], suggestion.ref, joined(f"{stage.image} -> {suggestion.ref}", "\n".join(detail)))
 
 
 TRANSFORM = Transform(

@@ -93,6 +93,7 @@ import posixpath
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import joined, short_list
 from dockopt.optimizer.installs import Install, Manager, find_build, find_install, installs_tools_only
 from dockopt.optimizer.syntax import Instruction, Trivia
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
@@ -191,8 +192,8 @@ def _split(dockerfile, copy: Instruction, run: Instruction, dest: str, context) 
     install_text = f"{run.keyword_text}{run_flags}{source[prefix[0].start : prefix[-1].end]}{nl}"
     comments = "" if rest else _attached_comments(dockerfile, run)
     at = _block_start(dockerfile, copy)
-    names = ", ".join(files)
-    why = f"install dependencies from {names} before copying the source, so a source-only change reuses the install layer"
+    why = joined(f"install dependencies from {short_list(files, 30)} before copying the source",
+                 f"a source-only change then reuses the install layer (manifests: {', '.join(files)})")
     safety = SAFE if all(i.confident for i in installs) else REVIEW
     edits = [Edit(at, at, comments + "".join(copies) + install_text, why, safety)]
     if rest is not None:
@@ -256,9 +257,8 @@ def _prefetch(dockerfile, stage, index: int, run: Instruction, dest: str, contex
     steps = [source[c.start : c.end] for c in chmods] + [" ".join(found.command)]
     install_text = f"{run.keyword_text}{run_flags}{' && '.join(steps)}{nl}"
     at = _block_start(dockerfile, copy)
-    names = ", ".join(found.files)
-    why = (f"fetch the {found.tool} dependencies from {names} before copying the source, so a source-only "
-           f"change reuses the download layer")
+    why = joined(f"fetch the {found.tool} dependencies before copying the source",
+                 f"a source-only change then reuses the download layer (manifests: {', '.join(found.files)})")
     if not context.known:
         why += " (files implied by the build command; no build context to check)"
     return [Edit(at, at, "".join(copies) + install_text, why, SAFE if found.safe else REVIEW)]

@@ -45,6 +45,7 @@ import re
 
 from dockopt.optimizer.cwd import stage_start, workdir_path
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.syntax import Instruction, Trivia
 from dockopt.optimizer.transform import REVIEW, SAFE
 
@@ -268,9 +269,9 @@ def _move(dockerfile, copy: Instruction, moved: list[Instruction], safety: str):
         return
     at = comments(copy)
     steps = sum(ins.keyword == "RUN" for ins in moved)
-    why = (f"run {'this step' if steps == 1 else f'these {steps} steps'} before `{_short(copy)}`: "
-           f"{'it reads' if steps == 1 else 'they read'} none of the copied files, so a source-only change reuses "
-           f"{'it' if steps == 1 else 'them'}")
+    why = joined(f"run {'this step' if steps == 1 else f'these {steps} steps'} before `{_short(copy)}`",
+                 f"{'it reads' if steps == 1 else 'they read'} none of the copied files, so a source-only change "
+                 f"reuses {'it' if steps == 1 else 'them'}")
     yield Edit(at, at, text, why, safety)
     for ins in moved:
         start, i = comments(ins), positions[id(ins)]
