@@ -41,10 +41,6 @@ def main(
     """dockopt: a Dockerfile optimizer."""
 
 
-def _ids(value: Optional[str]) -> List[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
 _SELECT_HELP = "Only these rules (ids or names, comma-separated); the configuration's select and ignore lists do not apply."
 _IGNORE_HELP = "Skip these rules (ids or names, comma-separated); replaces the configuration's list."
 
@@ -88,7 +84,7 @@ def fix(
         _fail("--format must be text or json")
     if color not in ("auto", "always", "never"):
         _fail("--color must be auto, always or never")
-    settings = Settings(select, ignore, safe, review, with_checks=False, noun="transform", cache_mounts=cache_mounts)
+    settings = _settings(select, ignore, safe, review, with_checks=False, noun="transform", cache_mounts=cache_mounts)
     targets, plans = _targets(paths, context, settings, stdin_filename)
     report = _Report(color, diff, output_format == "json")
     write = not (diff or check)
@@ -180,7 +176,7 @@ def check(
         _fail("--format must be text, json or sarif")
     if severity not in findings.SEVERITIES:
         _fail("--severity must be error, warning, info or style")
-    settings = Settings(select, ignore, safe, review, with_checks=True, noun="transform or check", cache_mounts=cache_mounts)
+    settings = _settings(select, ignore, safe, review, with_checks=True, noun="transform or check", cache_mounts=cache_mounts)
     targets, plans = _targets(paths, context, settings, stdin_filename)
     found, errors, ran = [], [], {}
     for path in targets:
@@ -206,7 +202,9 @@ def check(
     if output_format == "json":
         _write(findings.to_json(found))
     elif output_format == "sarif":
-        order = {r.id: i for i, r in enumerate(_all_rules())}
+        from dockopt.rules import all_rules
+
+        order = {r.id: i for i, r in enumerate(all_rules())}
         _write(findings.to_sarif(found, sorted(ran.values(), key=lambda r: order[r.id]), errors))
     elif found:
         # as `dockopt fix` counts them: a change made to several instructions is one change
@@ -233,8 +231,13 @@ def _targets(paths, context, settings, stdin_filename=None) -> tuple[list[str], 
         print(f"{_shown(path)}: skipped: {why}", file=sys.stderr)
     if not targets:
         _fail("no Dockerfiles found" + (" (see the skipped paths above)" if skipped else ""))
-    return targets, {path: settings.for_target(stdin_filename if path == "-" and stdin_filename else path)
-                     for path in targets}
+    from dockopt.settings import SettingsError
+
+    try:
+        return targets, {path: settings.for_target(stdin_filename if path == "-" and stdin_filename else path)
+                         for path in targets}
+    except SettingsError as exc:
+        _fail(str(exc))
 
 
 def _stdin_context(context: Optional[str], stdin_filename: Optional[str]):
@@ -248,56 +251,22 @@ def _stdin_context(context: Optional[str], stdin_filename: Optional[str]):
     return BuildContext(context, os.getcwd())
 
 
-class Settings:
-    """The rules and safety for each Dockerfile: its configuration, then the flags."""
+def _settings(*args, **kwargs):
+    """The rules for each Dockerfile (dockopt/settings.py); a bad flag stops the run."""
+    from dockopt.settings import Settings, SettingsError
 
-    def __init__(self, select, ignore, safe: bool, review: bool, with_checks: bool, noun: str, cache_mounts: bool = False):
-        from dockopt.optimizer.config import Configs, UnknownRule, choose_rules
-
-        if safe and review:
-            _fail("--safe and --review cannot be used together")
-        self.select, self.ignore = _ids(select), _ids(ignore)
-        self.review = False if safe else True if review else None
-        self.cache_mounts = True if cache_mounts else None
-        self.with_checks, self.noun = with_checks, noun
-        self.configs = Configs()
-        self.chosen: dict = {}
-        try:  # the flags' own ids first, so a typo is reported as the user's
-            choose_rules(self.select, self.ignore, with_checks, noun)
-        except UnknownRule as exc:
-            _fail(str(exc))
-
-    def for_target(self, path: str) -> tuple[list, list, bool]:
-        """(transforms, checks, safe_only) for a Dockerfile path, or "-"."""
-        from dockopt.optimizer.config import ConfigError, UnknownRule, choose_rules
-
-        try:
-            config = self.configs.for_target(path)
-        except ConfigError as exc:
-            _fail(str(exc))
-        if config.path not in self.chosen:
-            merged = config.override(self.select, self.ignore, self.review, self.cache_mounts)
-            try:
-                transforms, checks = choose_rules(
-                    merged.select, merged.ignore, self.with_checks, self.noun, merged.switched_on
-                )
-            except UnknownRule as exc:
-                _fail(f"{config.path}: {exc}")
-            self.chosen[config.path] = (transforms, checks, not merged.review)
-        return self.chosen[config.path]
-
-
-def _all_rules() -> list:
-    from dockopt.checks import ALL as CHECKS
-    from dockopt.transforms import REGISTRY as TRANSFORMS
-
-    return [*TRANSFORMS, *CHECKS]
+    try:
+        return Settings(*args, **kwargs)
+    except SettingsError as exc:
+        _fail(str(exc))
 
 
 @app.command()
 def rules() -> None:
     """List the transforms (id, safety, name, title), then the checks (id, severity, name, title)."""
-    for rule in _all_rules():
+    from dockopt.rules import all_rules
+
+    for rule in all_rules():
         level = getattr(rule, "safety", None) or rule.severity
         print(f"{rule.id}  {level:<7}  {rule.name:<20}  {rule.title}")
 
@@ -305,22 +274,15 @@ def rules() -> None:
 @app.command()
 def explain(rule: str = typer.Argument(..., help="A transform or check id (DO101) or name.")) -> None:
     """Print a transform's or a check's documentation."""
-    from dockopt.checks import UnknownCheck
-    from dockopt.checks import by_id as check_by_id
-    from dockopt.transforms import UnknownTransform, by_id
+    from dockopt.rules import UnknownRule, by_id
 
     try:
-        t = by_id(rule)
-    except UnknownTransform:
-        try:
-            c = check_by_id(rule)
-        except UnknownCheck:
-            _fail(f"unknown transform or check {rule!r}; `dockopt rules` lists them")
-        print(f"{c.id} {c.name} ({c.severity})\n")
-        print(c.doc.strip())
-        return
-    print(f"{t.id} {t.name} ({t.safety})\n")
-    print(t.doc.strip())
+        found = by_id(rule)
+    except UnknownRule as exc:
+        _fail(str(exc))
+    level = getattr(found, "safety", None) or found.severity
+    print(f"{found.id} {found.name} ({level})\n")
+    print(found.doc.strip())
 
 
 @app.command()

@@ -56,16 +56,14 @@ def run(
     measure: bool = False,
 ) -> int:
     """Run the bot; returns the exit status (0 done or nothing to do, 2 an error)."""
-    import typer
+    from dockopt.settings import SettingsError
 
     token = os.environ.get(token_env) or None
     try:
         _Bot(path, repo, base, branch, api_url, dry_run, safe, token, token_env, author, measure).run()
-    except (BotError, GitError, ApiError) as exc:
+    except (BotError, GitError, ApiError, SettingsError) as exc:  # SettingsError: a bad configuration
         print(f"dockopt: error: {_redact(str(exc), token)}", file=sys.stderr)
         return 2
-    except typer.Exit as exc:  # the shared settings code reported a bad configuration
-        return exc.exit_code
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"dockopt: error: {_redact(where + str(exc.strerror or exc), token)}", file=sys.stderr)
@@ -165,8 +163,8 @@ class _Bot:
     def _rewrite(self, tree: str, prefix: str):
         """Rewrite the Dockerfiles below PATH in the worktree: (changed, skipped, total)."""
         from dockopt.bot.body import FileChange
-        from dockopt.cli import Settings
         from dockopt.optimizer import runner
+        from dockopt.settings import Settings
 
         top = os.path.join(tree, prefix) if prefix else tree
         if not os.path.exists(top):

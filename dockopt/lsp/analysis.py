@@ -109,7 +109,8 @@ _chosen: dict[tuple, tuple] = {}
 
 def _rules(path: str | None) -> _Rules:
     """The project's rules for a document; raises ConfigError or UnknownRule."""
-    from dockopt.optimizer.config import UnknownRule, choose_rules, load
+    from dockopt.optimizer.config import load
+    from dockopt.rules import UnknownRule, choose_rules
 
     config = load(os.path.dirname(path) if path else os.getcwd())
     key = (config.select, config.ignore)
@@ -134,7 +135,8 @@ def _context(path: str | None):
 def diagnose(text: str, path: str | None, settings: Settings = Settings(), encoding: str = "utf-16") -> Analysis:
     """The problems in one Dockerfile, never raising on its content. `path` is the
     document's file path, None for an untitled one."""
-    from dockopt.optimizer.config import ConfigError, UnknownRule
+    from dockopt.optimizer.config import ConfigError
+    from dockopt.rules import UnknownRule
     from dockopt.optimizer.findings import TRANSFORM_SEVERITY, Locator, applied_changes, grouped_changes
     from dockopt.optimizer.pipeline import TransformCrashed
     from dockopt.optimizer.syntax import ParseError, parse
@@ -204,7 +206,8 @@ def _parse_error(index: LineIndex, exc) -> Problem:
 def format_edits(text: str, path: str | None, review: bool = False, encoding: str = "utf-16") -> Formatting:
     """The edits that apply every `safe` change (and `review` ones when asked), round
     after round as `dockopt fix` does; no edits, and the reason, when that cannot be done."""
-    from dockopt.optimizer.config import ConfigError, UnknownRule
+    from dockopt.optimizer.config import ConfigError
+    from dockopt.rules import UnknownRule
     from dockopt.optimizer.pipeline import TransformCrashed, optimize
     from dockopt.optimizer.syntax import ParseError
     from dockopt.optimizer.verify import VerificationError

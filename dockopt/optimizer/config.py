@@ -14,8 +14,9 @@ repeating flags in every script, editor and CI job:
     "registry.example.com/base/python" = "python:3.12-slim-bookworm"
     "registry.example.com/alpine-*" = "alpine:3.22"
 
-`select` and `ignore` name transforms and checks alike (`choose_rules` turns them into
-the rules to run); `dockopt fix` skips the checks' ids and `dockopt check` reports both.
+`select` and `ignore` name transforms and checks alike; this module reads them as names,
+and the registry (`dockopt.rules.choose_rules`) turns them into the rules to run, or says
+which name is unknown. `dockopt fix` skips the checks' ids and `dockopt check` reports both.
 `cache-mounts` switches on the opt-in DO320 cache-mounts (like `--cache-mounts`);
 `base-flavour = "slim"` or `"distroless"` keeps slim-base and stage-split off Alpine (musl):
 they choose glibc variants only (the build context reads it, `BuildContext.musl_ok`).
@@ -42,7 +43,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 FILES = (".dockopt.toml", "pyproject.toml")
 FLAVOURS = ("slim", "alpine", "distroless")
@@ -72,11 +72,6 @@ class Config:
     cache_mounts: bool | None = None  # switches on DO320 cache-mounts
     path: str | None = None  # the file it was read from; None: the defaults
     images: tuple[tuple[str, str], ...] = ()  # (name pattern, public image it is built from)
-
-    @property
-    def switched_on(self) -> tuple[str, ...]:
-        """The opt-in transforms this configuration turns on."""
-        return ("cache-mounts",) if self.cache_mounts else ()
 
     def override(
         self,
@@ -189,45 +184,6 @@ def _images(path: str, where: str, value) -> tuple[tuple[str, str], ...]:
                                     "(an official image such as debian:bookworm-slim, alpine:3.22 or node:24-slim)")
         pairs.append((name.strip(), base))
     return tuple(pairs)
-
-
-class UnknownRule(ValueError):
-    pass
-
-
-def choose_rules(
-    select: Sequence[str] | None,
-    ignore: Sequence[str] | None,
-    with_checks: bool = True,
-    noun: str = "transform or check",
-    switched_on: Sequence[str] = (),
-) -> tuple[list, list]:
-    """The transforms and checks that `select` and `ignore` (ids or names) leave, in
-    registry order; opt-in transforms run when selected or `switched_on`. The checks are
-    imported only when wanted or when a key names no transform, so `dockopt fix` does not
-    load them."""
-    from dockopt.transforms import REGISTRY as TRANSFORMS
-    from dockopt.transforms import choose
-
-    transform_keys = {k for t in TRANSFORMS for k in (t.id, t.name.upper())}
-    keys = [k.upper() for k in (*(select or ()), *(ignore or ()))]
-    checks: Sequence = ()
-    if with_checks or any(k not in transform_keys for k in keys):
-        from dockopt.checks import ALL as checks
-    check_keys = {k: c for c in checks for k in (c.id, c.name.upper())}
-    for key in (*(select or ()), *(ignore or ())):
-        if key.upper() not in transform_keys and key.upper() not in check_keys:
-            raise UnknownRule(f"unknown {noun} {key!r}; `dockopt rules` lists them")
-    # The transforms as `dockopt.transforms.choose` picks them (opt-in and replaced ones
-    # included); a selection naming only checks runs no transform.
-    mine = [k for k in select or () if k.upper() in transform_keys]
-    transforms = [] if select and not mine else choose(
-        mine or None, [k for k in ignore or () if k.upper() in transform_keys], tuple(switched_on))
-    if not with_checks:
-        return transforms, []
-    chosen = {id(check_keys[k.upper()]) for k in select or () if k.upper() in check_keys} if select else None
-    dropped = {id(check_keys[k.upper()]) for k in ignore or () if k.upper() in check_keys}
-    return transforms, [c for c in checks if (chosen is None or id(c) in chosen) and id(c) not in dropped]
 
 
 class Configs:

@@ -6,10 +6,11 @@ docker would build fails with `path:line:col: message`; a rewrite that fails ver
 fails the file as a dockopt bug. Writes go to a temporary file in the same folder that
 then replaces the original, keeping its mode, so no reader ever sees half a file.
 
-A rewrite may also change a file beside the Dockerfile: DO205 proposes the build
-context's .dockerignore once the Dockerfile is rewritten (its COPY sources are final then).
-That change comes back as a companion Outcome of its own, whose `result.source` is None
-when the file is new, so callers show, count and report it like any other file.
+A rewrite may also change a file beside the Dockerfile: a transform with a `companion`
+(DO205) proposes it once the Dockerfile is rewritten (for the build context's
+.dockerignore, its COPY sources are final then). That change comes back as a companion
+Outcome of its own, whose `result.source` is None when the file is new, so callers show,
+count and report it like any other file.
 """
 
 from __future__ import annotations
@@ -169,37 +170,34 @@ def run_file(
 
 
 def _companions(path, result, transforms, context_dir, write, others) -> list[Outcome]:
-    """The .dockerignore change DO205 proposes for this Dockerfile's context, if any."""
-    from dockopt.transforms.dockerignore import TRANSFORM
-
-    if TRANSFORM not in transforms:
-        return []
-    from dockopt.optimizer import dockerignore
+    """The changes to files beside this Dockerfile that its transforms propose (DO205's
+    .dockerignore), verified by the transform before they are shown or written."""
     from dockopt.optimizer.edits import Edit
     from dockopt.optimizer.pipeline import Change
 
-    plan = dockerignore.plan_file(path, result.source, result.output, context_dir, others, TRANSFORM.keys)
-    if plan is None:
-        return []
-    changes = [
-        Change(TRANSFORM, Edit(start, start, text, why), line, TRANSFORM.safety)
-        for start, line, text, why in plan.blocks()
-    ]
-    # Verified like a Dockerfile before it is shown or written: every existing line kept
-    # as it was, and the result reads as docker reads an ignore file.
-    try:
-        dockerignore.read_rules(plan.after)
-        kept = plan.after.startswith(plan.before or "")
-    except ValueError:
-        kept = False
-    if not kept:
-        return [Outcome(plan.path, error="1:1: dockopt bug: the proposed .dockerignore failed verification", bug=True)]
-    if write:
-        try:
-            write_atomic(plan.target, plan.after.encode("utf-8"))
-        except OSError as exc:
-            return [Outcome(plan.path, error=f"1:1: cannot write: {exc.strerror or exc}")]
-    return [Outcome(plan.path, Result(plan.before, plan.after, changes))]
+    outcomes = []
+    for transform in transforms:
+        if transform.companion is None:
+            continue
+        found = transform.companion(path, result.source, result.output, context_dir, others)
+        if found is None:
+            continue
+        plan, problem = found
+        changes = [
+            Change(transform, Edit(start, start, text, why), line, transform.safety)
+            for start, line, text, why in plan.blocks()
+        ]
+        if problem:
+            outcomes.append(Outcome(plan.path, error=f"1:1: dockopt bug: {problem}", bug=True))
+            continue
+        if write:
+            try:
+                write_atomic(plan.target, plan.after.encode("utf-8"))
+            except OSError as exc:
+                outcomes.append(Outcome(plan.path, error=f"1:1: cannot write: {exc.strerror or exc}"))
+                continue
+        outcomes.append(Outcome(plan.path, Result(plan.before, plan.after, changes)))
+    return outcomes
 
 
 def read_only(path: str) -> bool:

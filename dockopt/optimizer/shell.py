@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable
 
+from dockopt.optimizer.sh_tokens import REDIRECT, RESERVED
 from dockopt.optimizer.words import heredoc_markers, raw_words
 
 if TYPE_CHECKING:
@@ -65,13 +66,7 @@ _SEPARATORS = frozenset({"&&", "||", "|", "|&", ";", "&"})
 # The operators by their first character, each list in the order of _OPERATORS (the
 # parser reads an operator at most places it stands: one lookup, not twelve tries).
 _OPERATORS_AT = {ch: tuple(op for op in _OPERATORS if op[0] == ch) for ch in ";&|()\n"}
-_REDIRECT = re.compile(r"(?:\d+|\{[A-Za-z_]\w*\})?(<<<|<<-|<<|<>|<&|>&|>>|>\||<|>)|&>>?")
 _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*(?:\[[^\]]*\])?\+?=")
-_RESERVED = re.compile(
-    r"(if|then|elif|else|fi|do|done|case|esac|while|until|for|select|function|in)(?=[ \t\n;&|()<>]|$)"
-    r"|(\})(?=[ \t\n;&|)<>]|$)"
-    r"|(\{|!|\[\[)(?=[ \t\n]|$)"
-)
 _UNEXPECTED = frozenset({"then", "elif", "else", "fi", "do", "done", "esac", "}"})
 _PLAIN = re.compile(r"[^ \t\n;&|()<>\\'\"`$]+")
 _SH_SHEBANG = re.compile(r"#![ \t]*/\S*/(?:env[ \t]+)?(?:ba|da|a)?sh(?=\s|$)")
@@ -402,7 +397,7 @@ class _Parser:
         return None
 
     def reserved(self) -> tuple[str, int] | None:
-        m = _RESERVED.match(self.text, self.pos, self.end)
+        m = RESERVED.match(self.text, self.pos, self.end)
         return (m.group(m.lastindex), m.end()) if m else None
 
     def word(self, test: bool = False) -> tuple[int, int] | None:
@@ -830,7 +825,7 @@ class _Parser:
         end = None
         while True:
             self.blanks()
-            m = _REDIRECT.match(self.text, self.pos, self.end)
+            m = REDIRECT.match(self.text, self.pos, self.end)
             if not m or self.text.startswith(("<(", ">("), self.pos):
                 return end
             self.redirection(m)
@@ -854,7 +849,7 @@ class _Parser:
             self.blanks()
             if self.pos >= self.end:
                 break
-            m = _REDIRECT.match(t, self.pos, self.end)
+            m = REDIRECT.match(t, self.pos, self.end)
             if m and not t.startswith(("<(", ">("), self.pos):
                 if not spans and end == start:
                     start = self.pos

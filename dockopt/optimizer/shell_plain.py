@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 
-from dockopt.optimizer.shell import _REDIRECT, _RESERVED
+from dockopt.optimizer.sh_tokens import REDIRECT, RESERVED
 
 # Anything the full parser treats specially inside or between words, but for the
-# redirections it reads as `_REDIRECT` (heredocs excepted): quotes, escapes, expansions,
+# redirections it reads as `REDIRECT` (heredocs excepted): quotes, escapes, expansions,
 # subshells and groups, comments, heredocs.
 _NOT_PLAIN = re.compile(r"""[()\\'"`$#]|<<""")
 _BLANKS = re.compile(r"[ \t]*")
@@ -49,7 +49,7 @@ def plain_found(text: str) -> list[Found] | None:
         pos = _BLANKS.match(text, pos).end()
         if pos >= size:
             break
-        m = _REDIRECT.match(text, pos)
+        m = REDIRECT.match(text, pos)
         if m is not None:
             target = _WORD.match(text, _BLANKS.match(text, m.end()).end())
             if target is None:
@@ -75,7 +75,7 @@ def plain_found(text: str) -> list[Found] | None:
             continue
         m = _WORD.match(text, pos)
         if start < 0:
-            if _RESERVED.match(text, pos):
+            if RESERVED.match(text, pos):
                 return None  # a compound command
             start = pos
         spans.append(m.span())

@@ -38,6 +38,10 @@ class Transform:
     opt_in: bool = False  # runs only when selected by name or switched on (`--cache-mounts`)
     replaces: tuple[str, ...] = ()  # ids of transforms that do not run beside it
     after: tuple[str, ...] = ()  # ids whose changes it must see: it waits while they change the file
+    # A file beside the Dockerfile it changes (DO205: the .dockerignore), which the runner
+    # asks for once the Dockerfile is rewritten: (path, source, output, context_dir, others)
+    # -> None, or (plan, problem) where problem says why the plan failed verification, if it did
+    companion: Callable[..., tuple | None] | None = None
 
     @property
     def keys(self) -> frozenset[str]:

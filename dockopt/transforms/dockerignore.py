@@ -51,6 +51,7 @@ When it is not safe
 
 from __future__ import annotations
 
+from dockopt.optimizer import dockerignore
 from dockopt.optimizer.transform import REVIEW, Transform
 
 
@@ -58,6 +59,21 @@ def fix(dockerfile, context):
     """Nothing in the Dockerfile: the change is to the ignore file, which the runner
     computes once the Dockerfile is rewritten (dockopt/optimizer/dockerignore.py)."""
     return ()
+
+
+def companion(path, source, output, context_dir, others):
+    """The ignore-file change for the Dockerfile at `path`, rewritten from `source` to
+    `output`, and what failed if it does not verify: every existing line must be kept as
+    it was, and the result must read as docker reads an ignore file. None: no change."""
+    plan = dockerignore.plan_file(path, source, output, context_dir, others, TRANSFORM.keys)
+    if plan is None:
+        return None
+    try:
+        dockerignore.read_rules(plan.after)
+        kept = plan.after.startswith(plan.before or "")
+    except ValueError:
+        kept = False
+    return plan, None if kept else "the proposed .dockerignore failed verification"
 
 
 TRANSFORM = Transform(
@@ -68,4 +84,5 @@ TRANSFORM = Transform(
     safety=REVIEW,
     fix=fix,
     doc=__doc__,
+    companion=companion,
 )

@@ -15,16 +15,8 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (
-    SAFE_COMMANDS,
-    Bail,
-    Layout,
-    Plan,
-    check_copies,
-    join,
-    redirects,
-    run_commands,
-)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, check_copies, join, redirects,
+                                                  run_commands)
 
 _DOTNET_OK = frozenset({"restore", "build", "test", "--info", "--version", "nuget", "dev-certs"})
 _SELF_CONTAINED = re.compile(r"^(-r|--runtime|--self-contained|--sc|-p:Publish(Aot|Trimmed|SingleFile|ReadyToRun)|"

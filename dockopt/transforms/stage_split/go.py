@@ -20,18 +20,8 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (
-    SAFE_COMMANDS,
-    Bail,
-    Layout,
-    Plan,
-    check_copies,
-    join,
-    packages,
-    redirects,
-    run_commands,
-    unquote,
-)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, check_copies, join, packages,
+                                                  redirects, run_commands, unquote)
 
 _GO_OK = frozenset({"mod", "get", "generate", "vet", "test", "env", "version", "clean", "list", "work", "fmt"})
 

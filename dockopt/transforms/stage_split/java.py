@@ -20,17 +20,8 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (
-    SAFE_COMMANDS,
-    Bail,
-    Layout,
-    Plan,
-    check_copies,
-    join,
-    packages,
-    redirects,
-    run_commands,
-)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, check_copies, join, packages,
+                                                  redirects, run_commands)
 
 _MAVEN_GOALS = re.compile(r"^(clean|package|install|verify|compile|test-compile|validate|"
                           r"dependency:[\w-]+|spring-boot:repackage)$")

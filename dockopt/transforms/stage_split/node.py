@@ -24,17 +24,8 @@ import re
 
 from dockopt.optimizer import runtimes
 from dockopt.optimizer.syntax import Instruction
-from dockopt.transforms.stage_split.stage import (
-    SAFE_COMMANDS,
-    Bail,
-    Layout,
-    Plan,
-    check_copies,
-    join,
-    packages,
-    redirects,
-    run_commands,
-)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, check_copies, join, packages,
+                                                  redirects, run_commands)
 
 _NODE_BUILD_INPUTS = re.compile(
     r"^(src|lib/?src|test|tests|__tests__|spec|e2e|docs|\.github|\.vscode|\.husky|\.git|\.gitignore|"

@@ -27,15 +27,8 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (
-    SAFE_COMMANDS,
-    Bail,
-    Plan,
-    check_copies,
-    packages,
-    redirects,
-    run_commands,
-)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Plan, check_copies, packages, redirects,
+                                                  run_commands)
 
 _PYTHON = re.compile(r"^python(\d(\.\d+)?)?$")
 _COMPILERS = frozenset({"gcc", "g++", "build-essential", "make", "cmake", "gfortran", "rustc", "cargo", "swig",

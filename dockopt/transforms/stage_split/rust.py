@@ -14,17 +14,8 @@ from __future__ import annotations
 import posixpath
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (
-    SAFE_COMMANDS,
-    Bail,
-    Layout,
-    Plan,
-    check_copies,
-    join,
-    packages,
-    redirects,
-    run_commands,
-)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, check_copies, join, packages,
+                                                  redirects, run_commands)
 
 def plan(layout: Layout, context) -> Plan | None:
     base = layout.base

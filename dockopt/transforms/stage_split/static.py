@@ -23,16 +23,8 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (
-    SAFE_COMMANDS,
-    Bail,
-    Plan,
-    check_copies,
-    join,
-    packages,
-    redirects,
-    run_commands,
-)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Plan, check_copies, join, packages, redirects,
+                                                  run_commands)
 
 # Build tools of static sites, with the folder they write when their config does not say.
 _STATIC_BUILDS = re.compile(r"\b(vite build|react-scripts build|craco build|react-app-rewired build|ng build|"
