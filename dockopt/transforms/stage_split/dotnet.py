@@ -15,8 +15,8 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, check_copies, join, redirects,
-                                                  run_commands)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, build_commands, check_copies,
+                                                  join)
 
 _DOTNET_OK = frozenset({"restore", "build", "test", "--info", "--version", "nuget", "dev-certs"})
 _SELF_CONTAINED = re.compile(r"^(-r|--runtime|--self-contained|--sc|-p:Publish(Aot|Trimmed|SingleFile|ReadyToRun)|"
@@ -28,23 +28,20 @@ def plan(layout: Layout, context) -> Plan | None:
     if base.family != "dotnet/sdk" or not layout.entry:
         return None
     published: list[str] = []
-    for ins in layout.runs():
+    for ins, words, assigns in build_commands(layout):
         cwd = layout.workdir[id(ins)]
-        for words, assigns, raw in run_commands(ins):
-            if not words or redirects(raw):
-                raise Bail("redirection or bare assignment")
-            if words[0] == "dotnet" and words[1:2] == ["publish"]:
-                out = next((words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-o", "--output")), None)
-                out = out or next((w.split("=", 1)[1] for w in words if w.startswith("--output=")), None)
-                if out is None or "$" in out or cwd is None and not out.startswith("/"):
-                    raise Bail("publish folder unknown")
-                if any(_SELF_CONTAINED.match(w) for w in words):
-                    raise Bail("self-contained or native publish")
-                published.append(join(cwd or "/", out))
-            elif words[0] == "dotnet" and words[1:2] and words[1] in _DOTNET_OK:
-                continue
-            elif words[0] not in SAFE_COMMANDS - {"git"}:
-                raise Bail(f"unknown command {words[0]}")
+        if words[0] == "dotnet" and words[1:2] == ["publish"]:
+            out = next((words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-o", "--output")), None)
+            out = out or next((w.split("=", 1)[1] for w in words if w.startswith("--output=")), None)
+            if out is None or "$" in out or cwd is None and not out.startswith("/"):
+                raise Bail("publish folder unknown")
+            if any(_SELF_CONTAINED.match(w) for w in words):
+                raise Bail("self-contained or native publish")
+            published.append(join(cwd or "/", out))
+        elif words[0] == "dotnet" and words[1:2] and words[1] in _DOTNET_OK:
+            continue
+        elif words[0] not in SAFE_COMMANDS - {"git"}:
+            raise Bail(f"unknown command {words[0]}")
     if not published:
         return None
     entry, cwd = layout.entry, layout.final_workdir

@@ -20,8 +20,8 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, check_copies, join, packages,
-                                                  redirects, run_commands)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, build_commands, check_copies,
+                                                  join, packages)
 
 _MAVEN_GOALS = re.compile(r"^(clean|package|install|verify|compile|test-compile|validate|"
                           r"dependency:[\w-]+|spring-boot:repackage)$")
@@ -40,33 +40,30 @@ def plan(layout: Layout, context) -> Plan | None:
         return None
     outputs: dict[str, str] = {}  # folder a build writes its jar to -> the tool
     aliases: set[str] = set()  # jars copied out of such a folder by cp / mv
-    for ins in layout.runs():
+    for ins, words, assigns in build_commands(layout):
         cwd = layout.workdir[id(ins)]
-        for words, assigns, raw in run_commands(ins):
-            if not words or redirects(raw):
-                raise Bail("redirection or bare assignment")
-            name = posixpath.basename(words[0])
-            if name in ("mvn", "mvnw", "gradle", "gradlew"):
-                if cwd is None or any(_OTHER_PROJECT.match(w) for w in words[1:]):
-                    raise Bail("build of another project folder")
-                values = {w for i, w in enumerate(words[1:], 1) if words[i - 1] in ("-x", "--exclude-task", "-P", "-D")}
-                goals = [w for w in words[1:] if not w.startswith("-") and w not in values]
-                maven = name.startswith("mvn")
-                if not all((_MAVEN_GOALS if maven else _GRADLE_TASKS).match(g) for g in goals):
-                    raise Bail(f"build goals {goals}")
-                if any(g.lstrip(":") in _JAR_GOALS for g in goals):
-                    outputs[join(cwd, "target" if maven else "build/libs")] = "Maven" if maven else "Gradle"
-            elif name in ("cp", "mv") and len(words) == 3 and cwd and not words[1].startswith("-"):
-                src, dest = join(cwd, words[1]), join(cwd, words[2])
-                if posixpath.dirname(src) not in outputs or not dest.endswith(".jar"):
-                    raise Bail("cp of something else than a built jar")
-                aliases.add(dest)
-            elif name in ("apk", "apt-get", "apt"):
-                pkgs = packages(words)
-                if pkgs is None or set(pkgs) - runtimes.BUILD_PACKAGES:
-                    raise Bail(f"installs {pkgs}")
-            elif name not in SAFE_COMMANDS:
-                raise Bail(f"unknown command {name}")
+        name = posixpath.basename(words[0])
+        if name in ("mvn", "mvnw", "gradle", "gradlew"):
+            if cwd is None or any(_OTHER_PROJECT.match(w) for w in words[1:]):
+                raise Bail("build of another project folder")
+            values = {w for i, w in enumerate(words[1:], 1) if words[i - 1] in ("-x", "--exclude-task", "-P", "-D")}
+            goals = [w for w in words[1:] if not w.startswith("-") and w not in values]
+            maven = name.startswith("mvn")
+            if not all((_MAVEN_GOALS if maven else _GRADLE_TASKS).match(g) for g in goals):
+                raise Bail(f"build goals {goals}")
+            if any(g.lstrip(":") in _JAR_GOALS for g in goals):
+                outputs[join(cwd, "target" if maven else "build/libs")] = "Maven" if maven else "Gradle"
+        elif name in ("cp", "mv") and len(words) == 3 and cwd and not words[1].startswith("-"):
+            src, dest = join(cwd, words[1]), join(cwd, words[2])
+            if posixpath.dirname(src) not in outputs or not dest.endswith(".jar"):
+                raise Bail("cp of something else than a built jar")
+            aliases.add(dest)
+        elif name in ("apk", "apt-get", "apt"):
+            pkgs = packages(words)
+            if pkgs is None or set(pkgs) - runtimes.BUILD_PACKAGES:
+                raise Bail(f"installs {pkgs}")
+        elif name not in SAFE_COMMANDS:
+            raise Bail(f"unknown command {name}")
     if not outputs:
         return None
     jar = _java_jar(layout.entry)

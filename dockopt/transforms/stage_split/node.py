@@ -24,8 +24,8 @@ import re
 
 from dockopt.optimizer import runtimes
 from dockopt.optimizer.syntax import Instruction
-from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, check_copies, join, packages,
-                                                  redirects, run_commands)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, build_commands, check_copies,
+                                                  join, packages)
 
 _NODE_BUILD_INPUTS = re.compile(
     r"^(src|lib/?src|test|tests|__tests__|spec|e2e|docs|\.github|\.vscode|\.husky|\.git|\.gitignore|"
@@ -50,36 +50,33 @@ def plan(layout: Layout, context) -> Plan | None:
     manager, prod_only, builds = None, False, []
     pkg = runtimes.package_json(context)
     scripts = (pkg or {}).get("scripts") or {}
-    for ins in layout.runs():
-        for words, assigns, raw in run_commands(ins):
-            if not words or redirects(raw):
-                raise Bail("redirection or bare assignment")
-            name, rest = words[0], words[1:]
-            verb = rest[0] if rest else ""
-            if name in ("npm", "pnpm") and verb in ("install", "i", "add", "ci") and ("-g" in rest or "--global" in rest):
-                continue  # a global tool, e.g. pnpm itself
-            if name == "corepack" and verb in ("enable", "prepare"):
-                continue
-            if name in ("npm", "pnpm") and verb in ("install", "i", "ci", "clean-install"):
-                if any(not a.startswith("-") for a in rest[1:]) or manager not in (None, name):
-                    raise Bail("named packages or two package managers")
-                manager = name
-                prod_only = any(a in ("--production", "--omit=dev", "--only=production", "--only=prod", "--prod", "-P") for a in rest)
-            elif name in ("npm", "pnpm") and (verb in ("run", "run-script") and len(rest) >= 2 or name == "pnpm" and verb == "build"):
-                script = "build" if verb == "build" else rest[1]
-                if script != "build" and script not in scripts:
-                    raise Bail(f"script {script}")
-                if pkg is not None and script not in scripts:
-                    raise Bail("no such script")
-                builds.append(script)
-            elif name == "npm" and verb in ("prune", "cache") or name == "pnpm" and verb in ("prune", "store"):
-                continue
-            elif name in ("apk", "apt-get", "apt"):
-                pkgs = packages(words)
-                if pkgs is None or set(pkgs) - runtimes.BUILD_PACKAGES:
-                    raise Bail(f"installs {pkgs}")
-            elif name not in SAFE_COMMANDS - {"git"}:
-                raise Bail(f"unknown command {name}")
+    for ins, words, assigns in build_commands(layout):
+        name, rest = words[0], words[1:]
+        verb = rest[0] if rest else ""
+        if name in ("npm", "pnpm") and verb in ("install", "i", "add", "ci") and ("-g" in rest or "--global" in rest):
+            continue  # a global tool, e.g. pnpm itself
+        if name == "corepack" and verb in ("enable", "prepare"):
+            continue
+        if name in ("npm", "pnpm") and verb in ("install", "i", "ci", "clean-install"):
+            if any(not a.startswith("-") for a in rest[1:]) or manager not in (None, name):
+                raise Bail("named packages or two package managers")
+            manager = name
+            prod_only = any(a in ("--production", "--omit=dev", "--only=production", "--only=prod", "--prod", "-P") for a in rest)
+        elif name in ("npm", "pnpm") and (verb in ("run", "run-script") and len(rest) >= 2 or name == "pnpm" and verb == "build"):
+            script = "build" if verb == "build" else rest[1]
+            if script != "build" and script not in scripts:
+                raise Bail(f"script {script}")
+            if pkg is not None and script not in scripts:
+                raise Bail("no such script")
+            builds.append(script)
+        elif name == "npm" and verb in ("prune", "cache") or name == "pnpm" and verb in ("prune", "store"):
+            continue
+        elif name in ("apk", "apt-get", "apt"):
+            pkgs = packages(words)
+            if pkgs is None or set(pkgs) - runtimes.BUILD_PACKAGES:
+                raise Bail(f"installs {pkgs}")
+        elif name not in SAFE_COMMANDS - {"git"}:
+            raise Bail(f"unknown command {name}")
     if manager is None:
         return None
     script_file = _node_script(layout.entry, scripts, context)

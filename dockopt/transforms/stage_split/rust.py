@@ -14,42 +14,39 @@ from __future__ import annotations
 import posixpath
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, check_copies, join, packages,
-                                                  redirects, run_commands)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, build_commands, check_copies,
+                                                  join, packages)
 
 def plan(layout: Layout, context) -> Plan | None:
     base = layout.base
     if base.family != "rust" or layout.entry is None or layout.entry_shell:
         return None
     outputs: dict[str, bool] = {}  # folder cargo writes binaries to -> static (musl target)
-    for ins in layout.runs():
+    for ins, words, assigns in build_commands(layout):
         cwd = layout.workdir[id(ins)]
         env = layout.env[id(ins)]
-        for words, assigns, raw in run_commands(ins):
-            if not words or redirects(raw):
-                raise Bail("redirection or bare assignment")
-            name, args = words[0], words[1:]
-            if name == "cargo" and args[:1] == ["build"]:
-                if cwd is None or "CARGO_TARGET_DIR" in env or "CARGO_TARGET_DIR" in assigns or "--target-dir" in args:
-                    raise Bail("target folder unknown")
-                if "--release" not in args and "-r" not in args:
-                    raise Bail("debug build")
-                triple = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--target"), None)
-                folder = f"target/{triple}/release" if triple else "target/release"
-                static = (triple or "").endswith("-linux-musl") or (triple is None and base.variant == "alpine")
-                outputs[join(cwd, folder)] = static
-            elif name == "cargo" and args[:1] == ["install"] and "--path" in args and "--root" not in args:
-                outputs[runtimes.CARGO_BIN] = base.variant == "alpine"
-            elif name == "cargo" and args[:1] and args[0] in ("fetch", "test", "check", "clippy", "fmt", "generate-lockfile"):
-                continue
-            elif name == "rustup" and args[:2] in (["target", "add"], ["component", "add"]):
-                continue
-            elif name in ("apk", "apt-get", "apt"):
-                pkgs = packages(words)
-                if pkgs is None or set(pkgs) - runtimes.DISTROLESS_PACKAGES:
-                    raise Bail(f"installs {pkgs}")
-            elif name not in SAFE_COMMANDS | {"mkdir", "touch", "cp"}:
-                raise Bail(f"unknown command {name}")
+        name, args = words[0], words[1:]
+        if name == "cargo" and args[:1] == ["build"]:
+            if cwd is None or "CARGO_TARGET_DIR" in env or "CARGO_TARGET_DIR" in assigns or "--target-dir" in args:
+                raise Bail("target folder unknown")
+            if "--release" not in args and "-r" not in args:
+                raise Bail("debug build")
+            triple = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--target"), None)
+            folder = f"target/{triple}/release" if triple else "target/release"
+            static = (triple or "").endswith("-linux-musl") or (triple is None and base.variant == "alpine")
+            outputs[join(cwd, folder)] = static
+        elif name == "cargo" and args[:1] == ["install"] and "--path" in args and "--root" not in args:
+            outputs[runtimes.CARGO_BIN] = base.variant == "alpine"
+        elif name == "cargo" and args[:1] and args[0] in ("fetch", "test", "check", "clippy", "fmt", "generate-lockfile"):
+            continue
+        elif name == "rustup" and args[:2] in (["target", "add"], ["component", "add"]):
+            continue
+        elif name in ("apk", "apt-get", "apt"):
+            pkgs = packages(words)
+            if pkgs is None or set(pkgs) - runtimes.DISTROLESS_PACKAGES:
+                raise Bail(f"installs {pkgs}")
+        elif name not in SAFE_COMMANDS | {"mkdir", "touch", "cp"}:
+            raise Bail(f"unknown command {name}")
     if not outputs:
         return None
     program = layout.entry[0]

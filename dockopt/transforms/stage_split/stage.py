@@ -224,6 +224,16 @@ def run_commands(ins: Instruction):
     return out
 
 
+def build_commands(layout: Layout):
+    """(RUN, words, assignments) of each command the stage's RUNs run, in order; Bail on a
+    redirection or a bare assignment, whose effects no planner follows."""
+    for ins in layout.runs():
+        for words, assigns, raw in run_commands(ins):
+            if not words or redirects(raw):
+                raise Bail("redirection or bare assignment")
+            yield ins, words, assigns
+
+
 def redirects(raw: str) -> bool:
     return bool(re.search(r"[<>]", _REDIRECT_OK.sub("", raw)))
 

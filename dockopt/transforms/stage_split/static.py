@@ -23,8 +23,8 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Plan, check_copies, join, packages, redirects,
-                                                  run_commands)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Plan, build_commands, check_copies, join,
+                                                  packages, run_commands)
 
 # Build tools of static sites, with the folder they write when their config does not say.
 _STATIC_BUILDS = re.compile(r"\b(vite build|react-scripts build|craco build|react-app-rewired build|ng build|"
@@ -201,29 +201,26 @@ def _builds(layout, pkg) -> bool:
     manager's cache clean or a package install of build tools; at least one build."""
     scripts = (pkg or {}).get("scripts") or {}
     built = False
-    for ins in layout.runs():
-        for words, assigns, raw in run_commands(ins):
-            if not words or redirects(raw):
-                raise Bail("redirection or bare assignment")
-            name, rest = words[0], words[1:]
-            verb = rest[0] if rest else ""
-            if name in ("npm", "pnpm", "yarn") and ("-g" in rest or "--global" in rest or rest[:2] == ["global", "add"]):
-                continue
-            if name == "corepack" or name in ("npm", "pnpm", "yarn") and verb in ("install", "i", "ci", "") \
-                    and all(a.startswith("-") for a in rest[1:]) or _cache_clean(name, rest):
-                continue
-            script = _script(name, rest)
-            if script is not None:
-                body = scripts.get(script)
-                if pkg is not None and (not isinstance(body, str) or not _STATIC_BUILDS.search(body)):
-                    raise Bail(f"script {script} is not a known static build")
-                built = True
-            elif name in ("apk", "apt-get", "apt"):
-                pkgs = packages(words)
-                if pkgs is None or set(pkgs) - runtimes.BUILD_PACKAGES:
-                    raise Bail(f"installs {pkgs}")
-            elif name not in SAFE_COMMANDS - {"git"}:
-                raise Bail(f"unknown command {name}")
+    for ins, words, assigns in build_commands(layout):
+        name, rest = words[0], words[1:]
+        verb = rest[0] if rest else ""
+        if name in ("npm", "pnpm", "yarn") and ("-g" in rest or "--global" in rest or rest[:2] == ["global", "add"]):
+            continue
+        if name == "corepack" or name in ("npm", "pnpm", "yarn") and verb in ("install", "i", "ci", "") \
+                and all(a.startswith("-") for a in rest[1:]) or _cache_clean(name, rest):
+            continue
+        script = _script(name, rest)
+        if script is not None:
+            body = scripts.get(script)
+            if pkg is not None and (not isinstance(body, str) or not _STATIC_BUILDS.search(body)):
+                raise Bail(f"script {script} is not a known static build")
+            built = True
+        elif name in ("apk", "apt-get", "apt"):
+            pkgs = packages(words)
+            if pkgs is None or set(pkgs) - runtimes.BUILD_PACKAGES:
+                raise Bail(f"installs {pkgs}")
+        elif name not in SAFE_COMMANDS - {"git"}:
+            raise Bail(f"unknown command {name}")
     return built
 
 
