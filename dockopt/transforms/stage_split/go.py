@@ -20,8 +20,8 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, check_copies, join, packages,
-                                                  redirects, run_commands, unquote)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, check_copies, installs_only,
+                                                  join, redirects, run_commands, unquote)
 
 _GO_OK = frozenset({"mod", "get", "generate", "vet", "test", "env", "version", "clean", "list", "work", "fmt"})
 
@@ -57,9 +57,7 @@ def plan(layout: Layout, context) -> Plan | None:
                 elif len(words) < 2 or words[1] not in _GO_OK:
                     raise Bail(f"go {words[1:2]}")
             elif name in ("apk", "apt-get", "apt"):
-                pkgs = packages(words)
-                if pkgs is None or set(pkgs) - runtimes.DISTROLESS_PACKAGES:
-                    raise Bail(f"installs {pkgs}")
+                pkgs = installs_only(words, runtimes.DISTROLESS_PACKAGES)
                 c_compiler |= bool(set(pkgs) & runtimes.C_COMPILERS)
             elif name == "mkdir":
                 dirs.update(join(cwd, w) for w in words[1:] if not w.startswith("-"))

@@ -21,7 +21,7 @@ import re
 
 from dockopt.optimizer import runtimes
 from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, build_commands, check_copies,
-                                                  join, packages)
+                                                  installs_only, join)
 
 _MAVEN_GOALS = re.compile(r"^(clean|package|install|verify|compile|test-compile|validate|"
                           r"dependency:[\w-]+|spring-boot:repackage)$")
@@ -59,9 +59,7 @@ def plan(layout: Layout, context) -> Plan | None:
                 raise Bail("cp of something else than a built jar")
             aliases.add(dest)
         elif name in ("apk", "apt-get", "apt"):
-            pkgs = packages(words)
-            if pkgs is None or set(pkgs) - runtimes.BUILD_PACKAGES:
-                raise Bail(f"installs {pkgs}")
+            installs_only(words, runtimes.BUILD_PACKAGES)
         elif name not in SAFE_COMMANDS:
             raise Bail(f"unknown command {name}")
     if not outputs:

@@ -25,7 +25,7 @@ import re
 from dockopt.optimizer import runtimes
 from dockopt.optimizer.syntax import Instruction
 from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, build_commands, check_copies,
-                                                  join, packages)
+                                                  installs_only, join)
 
 _NODE_BUILD_INPUTS = re.compile(
     r"^(src|lib/?src|test|tests|__tests__|spec|e2e|docs|\.github|\.vscode|\.husky|\.git|\.gitignore|"
@@ -72,9 +72,7 @@ def plan(layout: Layout, context) -> Plan | None:
         elif name == "npm" and verb in ("prune", "cache") or name == "pnpm" and verb in ("prune", "store"):
             continue
         elif name in ("apk", "apt-get", "apt"):
-            pkgs = packages(words)
-            if pkgs is None or set(pkgs) - runtimes.BUILD_PACKAGES:
-                raise Bail(f"installs {pkgs}")
+            installs_only(words, runtimes.BUILD_PACKAGES)
         elif name not in SAFE_COMMANDS - {"git"}:
             raise Bail(f"unknown command {name}")
     if manager is None:

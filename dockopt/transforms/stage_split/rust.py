@@ -15,7 +15,7 @@ import posixpath
 
 from dockopt.optimizer import runtimes
 from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Layout, Plan, build_commands, check_copies,
-                                                  join, packages)
+                                                  installs_only, join)
 
 def plan(layout: Layout, context) -> Plan | None:
     base = layout.base
@@ -42,9 +42,7 @@ def plan(layout: Layout, context) -> Plan | None:
         elif name == "rustup" and args[:2] in (["target", "add"], ["component", "add"]):
             continue
         elif name in ("apk", "apt-get", "apt"):
-            pkgs = packages(words)
-            if pkgs is None or set(pkgs) - runtimes.DISTROLESS_PACKAGES:
-                raise Bail(f"installs {pkgs}")
+            installs_only(words, runtimes.DISTROLESS_PACKAGES)
         elif name not in SAFE_COMMANDS | {"mkdir", "touch", "cp"}:
             raise Bail(f"unknown command {name}")
     if not outputs:

@@ -250,6 +250,15 @@ def packages(words: list[str]) -> list[str] | None:
     return None
 
 
+def installs_only(words: list[str], allowed: frozenset[str]) -> list[str]:
+    """The packages an `apk add` / `apt-get install` names (none for its other verbs), which
+    must all be `allowed`: a package the app may run or link at run time gives up."""
+    pkgs = packages(words)
+    if pkgs is None or set(pkgs) - allowed:
+        raise Bail(f"installs {pkgs}")
+    return pkgs
+
+
 def check_copies(layout: Layout, roots: list[str]) -> list[Instruction]:
     """COPY/ADD must bring context files under the app folders; returns the copies."""
     copies = []

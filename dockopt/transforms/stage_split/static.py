@@ -23,8 +23,8 @@ import posixpath
 import re
 
 from dockopt.optimizer import runtimes
-from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Plan, build_commands, check_copies, join,
-                                                  packages, run_commands)
+from dockopt.transforms.stage_split.stage import (SAFE_COMMANDS, Bail, Plan, build_commands, check_copies,
+                                                  installs_only, join, run_commands)
 
 # Build tools of static sites, with the folder they write when their config does not say.
 _STATIC_BUILDS = re.compile(r"\b(vite build|react-scripts build|craco build|react-app-rewired build|ng build|"
@@ -216,9 +216,7 @@ def _builds(layout, pkg) -> bool:
                 raise Bail(f"script {script} is not a known static build")
             built = True
         elif name in ("apk", "apt-get", "apt"):
-            pkgs = packages(words)
-            if pkgs is None or set(pkgs) - runtimes.BUILD_PACKAGES:
-                raise Bail(f"installs {pkgs}")
+            installs_only(words, runtimes.BUILD_PACKAGES)
         elif name not in SAFE_COMMANDS - {"git"}:
             raise Bail(f"unknown command {name}")
     return built
