@@ -22,6 +22,7 @@ import re
 
 from dockopt.optimizer import runtimes
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import SHORT, joined
 from dockopt.optimizer.syntax import Instruction, Trivia
 from dockopt.optimizer.transform import REVIEW
 from dockopt.transforms._descriptions import describe
@@ -123,12 +124,19 @@ def edit(layout: Layout, plan: Plan) -> Edit:
     runtime_text = "".join(lines)
     if not ends_nl:
         runtime_text = runtime_text[: -len(nl)]
-    sizes = f"builder {runtimes.size_note(layout.base.ref)}; runtime {runtimes.size_note(ref)}"
-    why = "; ".join(
-        [f"split into a build stage and a runtime stage on {ref} holding {plan.what}", runtime.why]
-        + plan.notes + [user_note, sizes]
-    )
-    return Edit(stage.from_.start, len(source), head + nl + runtime_text, why, REVIEW)
+    return Edit(stage.from_.start, len(source), head + nl + runtime_text, _explanation(layout, plan, user_note), REVIEW)
+
+
+def _explanation(layout: Layout, plan: Plan, user_note: str) -> str:
+    """What changes, on the first line; below it one reason a line: what the runtime
+    holds, why its image, the plan's notes, its user, and both images' sizes."""
+    ref = plan.runtime.ref
+    first = f"split into a build stage and a runtime stage on {ref}"
+    if len(first) > SHORT:  # an image name too long for the first line: the sizes name it
+        first = "split into a build stage and a runtime stage"
+    detail = [f"the runtime holds {plan.what}", plan.runtime.why, *plan.notes, user_note,
+              f"builder {runtimes.size_note(layout.base.ref)}", f"runtime {runtimes.size_note(ref)}"]
+    return joined(first, "\n".join(detail))
 
 
 def _with_steps(run: Instruction, steps: list[str], df) -> str:
