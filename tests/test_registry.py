@@ -12,7 +12,6 @@ import pkgutil
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -111,13 +110,3 @@ def test_opt_in_transforms_run_only_when_switched_on_or_selected() -> None:
     assert not {t.id for t in switched} & set(cache_mounts.replaces), "the rewrites it replaces do not run beside it"
     assert choose(["DO320"]) == [cache_mounts]
 
-
-def test_the_readme_lists_every_transform() -> None:
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    rows = dict(re.findall(r"^\| (DO\d{3}(?:-DO\d{3})?) \| ([^|]+) \|", readme, re.MULTILINE))
-    listed = set()
-    for key in rows:
-        low, _, high = key.partition("-")
-        listed |= {f"DO{n}" for n in range(int(low[2:]), int((high or low)[2:]) + 1)}
-    missing = [t.id for t in REGISTRY if t.id not in listed]
-    assert not missing, f"README's transform table lacks {missing}"
