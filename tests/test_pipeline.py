@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from dockopt.optimizer import runner
 from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.edits import Edit, apply, compatible, overlaps, shifted_ranges
-from dockopt.optimizer.pipeline import MAX_ROUNDS, TransformCrashed, optimize
+from dockopt.optimizer.pipeline import MAX_ROUNDS, TransformCrashed, changed_lines, distinct_changes, optimize, where
 from dockopt.optimizer.syntax import ParseError, Trivia, parse
 from dockopt.optimizer.transform import REVIEW, SAFE, Transform
 from dockopt.optimizer.verify import VerificationError
-from dockopt.transforms import ALL
+from dockopt.transforms import ALL, by_id
 
 
 def fake(id: str, fix, safety: str = SAFE) -> Transform:
@@ -346,3 +346,11 @@ def test_an_edit_overlapping_the_split_does_not_cost_the_split() -> None:
     first, rest = text.split("\n", 1)
     out = optimize(f"{first}\nMAINTAINER me@example.org\n{rest}", ALL, BuildContext(folder)).output
     assert "gcr.io/distroless/" in out and "adduser" not in out
+
+
+def test_a_change_made_in_many_places_is_listed_in_one_short_line() -> None:
+    result = optimize("FROM debian:12\n" + "".join(f"RUN echo {i}\n" for i in range(40)), [by_id("DO110")])
+    [change] = distinct_changes(result)
+    at = where(changed_lines(result)[change.transform.id, change.explanation])
+    assert at == "lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 29 more"
+    assert where([7]) == "line 7" and where([3, 9]) == "lines 3, 9"

@@ -191,6 +191,10 @@ def changed_lines(result: Result) -> dict[tuple[str, str], list[int]]:
     return lines
 
 
-def where(lines: list[int]) -> str:
-    """`line 3`, or `lines 3, 9`."""
-    return f"line {lines[0]}" if len(lines) == 1 else "lines " + ", ".join(map(str, lines))
+def where(lines: list[int], most: int = 10) -> str:
+    """`line 3`, `lines 3, 9`, or for the same change made in many places (merging 20,000
+    RUNs) the first `most` lines and how many more: a summary stays a line long."""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    shown = ", ".join(map(str, lines[:most]))
+    return f"lines {shown}" + (f" and {len(lines) - most:,} more" if len(lines) > most else "")
