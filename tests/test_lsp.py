@@ -396,6 +396,11 @@ def test_the_projects_configuration_is_honoured(start, tmp_path: Path) -> None:
     client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
     [diagnostic] = client.diagnostics(uri)
     assert diagnostic["severity"] == 1 and "no-such-rule" in diagnostic["message"]
+    # `cache-mounts = true` switches on DO320, as `--cache-mounts` does on the command line
+    apt = "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+    (tmp_path / ".dockopt.toml").write_text("cache-mounts = true\n")
+    client.change(uri, apt, version=2)
+    assert "DO320" in {d["code"] for d in client.diagnostics(uri, version=2)}
 
 
 # --------------------------------------------------------------------------- code actions

@@ -113,10 +113,11 @@ def _rules(path: str | None) -> _Rules:
     from dockopt.rules import UnknownRule, choose_rules
 
     config = load(os.path.dirname(path) if path else os.getcwd())
-    key = (config.select, config.ignore)
+    key = (config.select, config.ignore, bool(config.cache_mounts))
     if key not in _chosen:
         try:
-            transforms, _ = choose_rules(config.select, config.ignore, with_checks=False, noun="transform")
+            transforms, _ = choose_rules(config.select, config.ignore, with_checks=False, noun="transform",
+                                         switched_on=("cache-mounts",) if config.cache_mounts else ())
         except UnknownRule as exc:
             raise UnknownRule(f"{config.path}: {exc}") from None
         _chosen[key] = tuple(transforms)
