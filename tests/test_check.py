@@ -196,6 +196,14 @@ CATCHES = [
     ("DO516", "FROM alpine:3.20\nWORKDIR /opt/\"$APP\"", 2),
     ("DO517", "FROM alpine:$TAG", 1),
     ("DO517", "FROM debian:%%SUITE%%", 1),
+    ("DO518", "RUN ls /usr/lib | head -n 3", 2),
+    ("DO518", "FROM nvcr.io/nvidia/cuda:12.5.1-runtime-ubuntu22.04\nRUN curl -fsSL https://x/i.sh | sh", 2),
+    ("DO518", 'RUN ["sh", "-c", "curl -fsSL https://x/i.sh | sh"]', 2),
+    ("DO519", "RUN go get -d ./...\nRUN go build -o /app .", 3),
+    ("DO519", "RUN export A=1\n# then\nRUN make", 4),
+    ("DO520", "RUN apt-get update; apt-get install -y x; apt-get dist-clean", 2),
+    ("DO520", "RUN apt-get update\nRUN apt-get install -y curl && rm -rf /var/lib/apt/lists/*", 2),
+    ("DO521", "FROM alpine:3.20\nRUN apk add --no-network --virtual .rundeps so:libc.musl-x86_64.so.1", 2),
 ]
 
 CATCHES_NOT = [
@@ -287,6 +295,15 @@ CATCHES_NOT = [
     ("DO515", "FROM ${BASE}"),
     ("DO515", "FROM debian:12 AS build\nFROM build"),
     ("DO515", "FROM registry:5000/app:1.0"),
+    ("DO518", "RUN curl -fsSL https://x/i.sh | sh"),
+    ("DO518", 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN ls /usr/lib | head -n 3'),
+    ("DO518", 'FROM mcr.microsoft.com/windows/servercore:ltsc2022\nSHELL ["powershell", "-Command"]\nRUN dir | more'),
+    ("DO519", "RUN mkdir /app\nRUN pip install flask"),
+    ("DO519", "RUN mkdir /x && chmod 700 /x\nRUN chown nobody /x"),
+    ("DO520", "RUN apt-get update && apt-get install -y curl"),
+    ("DO520", "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*"),
+    ("DO521", "FROM alpine:3.20\nRUN apk add curl"),
+    ("DO521", "FROM alpine:3.20\nRUN apk add --no-cache curl"),
 ]
 
 
@@ -752,3 +769,64 @@ def test_no_finding_points_past_the_last_line(text: str) -> None:
     found = find(text, TRANSFORMS, CHECKS, BuildContext(None))
     assert found, "the example has findings"
     assert all(1 <= f.line <= f.end_line <= lines for f in found), [(f.id, f.line, f.end_line) for f in found]
+
+
+# --------------------------------------------------------------------------- why no fix
+# The checks that answer for a hadolint rule a transform fixes (DL3003, DL3006/DL3007,
+# DL4006, DL3059, DL3009, DL3019) say in their first line why that transform leaves it.
+
+
+@pytest.mark.parametrize("text, says", [
+    ("RUN tar xf x.tgz -C /usr/src/x && cd /usr/src/x && make && cd / && rm -rf /usr/src/x",
+     "`cd /usr/src/x`: a folder this RUN deletes"),
+    ("RUN make && cd /srv && ls", "`cd /srv`: after other commands"),
+    ('RUN cd "$tempDir" && ls', "known only when the RUN runs"),
+    ("RUN (cd /x && make)", "`cd /x`: inside a subshell"),
+    ("RUN cd /tmp; make", "the RUN goes on when it fails"),
+    ("FROM ghcr.io/x/y:1\nRUN cd /app && make", "the folder to set back after it is unknown"),
+])
+def test_cd_says_why_no_workdir(text: str, says: str) -> None:
+    finding = problems("DO511", text)[0]
+    assert says in finding.message, finding.message
+
+
+@pytest.mark.parametrize("text, says, rule", [
+    ("FROM gcr.io/distroless/static-debian12", "distroless publishes no version tags", "DL3006"),
+    ("FROM r.j3ss.co/curl", "no tag can be known offline for r.j3ss.co", "DL3006"),
+    ("FROM continuumio/miniconda3", "not an official image", "DL3006"),
+    ("FROM REPLACE-ME", "a template's placeholder", "DL3006"),
+    ("FROM gcr.io/$PROJECT_ID/builder:latest", "named by a variable", "DL3007"),
+    ("FROM clojure", "no tag beside `latest` names a release", "DL3006"),
+    ("FROM python:latest", "DO204 pins it to `3.14`", "DL3007"),
+])
+def test_base_tag_says_why_no_pin(text: str, says: str, rule: str) -> None:
+    [finding] = problems("DO515", text)
+    assert says in finding.message and finding.hadolint == (rule,), finding.message
+
+
+def test_pipefail_says_why_left() -> None:
+    [hazard] = problems("DO518", "RUN curl -fsSL https://x/i.sh | sh\nRUN ls /usr/lib | head -n 3")
+    assert hazard.line == 3 and "(`head` may stop reading before its input ends)" in hazard.message
+    [bash] = problems("DO518", 'RUN echo "a\\nb" | tee /etc/motd')
+    assert "bash would run this RUN differently" in bash.message
+    [image] = problems("DO518", "FROM ghcr.io/acme/base:1\nRUN curl -fsSL https://x/i.sh | sh")
+    assert "what /bin/sh is in ghcr.io/acme/base:1 is unknown" in image.message
+    early, own = problems("DO518", 'SHELL ["/bin/bash", "-c"]\nRUN ls | head -n 1\nRUN curl -fsSL https://x/i.sh | sh')
+    assert early.line == 3 and "`head` may stop reading" in early.message
+    assert own.line == 4 and "the stage's own SHELL" in own.message
+
+
+def test_runs_apart_say_why() -> None:
+    [cache] = problems("DO519", "RUN go get -d ./...\nRUN go build -o /app .")
+    assert "editing it would rerun `go get` above" in cache.message
+    [windows] = problems("DO519", "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN dir\nRUN echo hi")
+    assert "another shell" in windows.message
+
+
+def test_lists_deleted_already_is_only_style() -> None:
+    [gone] = problems("DO520", "RUN apt-get update; apt-get install -y x; apt-get dist-clean")
+    assert gone.severity == "style" and gone.message.startswith("`apt-get dist-clean` deletes the apt lists")
+    [read] = problems("DO520", "RUN apt-get update\nRUN apt-get install -y curl && rm -rf /var/lib/apt/lists/*")
+    assert read.severity == "info" and "(line 3) reads them" in read.message
+    [offline] = problems("DO521", "FROM alpine:3.20\nRUN apk add --no-network --virtual .deps so:libc.musl-x86_64.so.1")
+    assert offline.severity == "style" and "--no-network" in offline.message

@@ -9,7 +9,9 @@ order `dockopt rules` prints it, and a test fails when a module is left out.
 from __future__ import annotations
 
 from dockopt.checks import (
+    apk_cache_kept,
     apk_pin,
+    apt_lists_kept,
     apt_pin,
     base_tag,
     cd_workdir,
@@ -22,7 +24,9 @@ from dockopt.checks import (
     interactive_tools,
     npm_pin,
     pip_pin,
+    pipe_without_pipefail,
     root_user,
+    runs_apart,
     secret_in_env,
     sudo,
     undefined_var,
@@ -47,6 +51,7 @@ ALL: tuple[Check, ...] = (
     base_tag.CHECK,
     undefined_var.CHECK,
     from_arg_default.CHECK,
+    pipe_without_pipefail.CHECK, runs_apart.CHECK, apt_lists_kept.CHECK, apk_cache_kept.CHECK,
 )
 
 

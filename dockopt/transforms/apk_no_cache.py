@@ -33,6 +33,7 @@ from __future__ import annotations
 
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.runs import cache_mounts, covers, removal_ranges, sh_stages, subcommand
 from dockopt.optimizer.transform import SAFE, Transform
 
@@ -70,13 +71,40 @@ def fix(dockerfile, context):
                 doomed = {id(c) for c in updates}  # by identity: `c in updates` compares field by field
                 removed = removal_ranges(cmds, [id(c) in doomed for c in cmds], dockerfile.source)
                 if removed:
-                    why = _WHY + "; `apk update` goes too: the add fetches the index itself"
+                    why = joined("apk add --no-cache, and `apk update` goes: the index stays out of the layer",
+                                 "The add fetches the index itself; `apk update` only left a copy in the layer.")
                     edits = [Edit(e.start, e.end, e.text, why) for e in edits]
                     edits += [Edit(a, b, "", why) for a, b in removed]
             yield from edits
 
 
 _WHY = "apk add --no-cache: do not keep the package index in the layer"
+_KEPT = {
+    "--no-network": ("`apk add --no-network` downloads no index, so it keeps none",
+                     "hadolint DL3019 does not know the option; --no-cache would change nothing the layer keeps."),
+    "--cache-dir": ("`apk add --cache-dir` keeps a cache on purpose", ""),
+}
+
+
+def left_alone(dockerfile):
+    """(RUN, `apk add` command, (first line, detail)) for each `apk add` without
+    `--no-cache` that DO311 leaves as it is, and why."""
+    from dockopt.optimizer.shell import commands
+
+    for _, runs in sh_stages(dockerfile):
+        for ins in runs:
+            cmds = [c for c in commands(ins) if c.name.rsplit("/", 1)[-1] == "apk"]
+            adds = [c for c in cmds if (v := subcommand(c.words, c.assignments, _VALUED)) is not None and c.words[v] == "add"]
+            for c in adds:
+                options = {w.split("=", 1)[0] for w in c.words}
+                if "--no-cache" in options:
+                    continue
+                if any(covers(t, p) for t in cache_mounts(ins) for p in _CACHES):
+                    yield ins, c, ("apk's cache is a cache --mount here: it stays out of the image", "")
+                elif "--no-network" in options:
+                    yield ins, c, _KEPT["--no-network"]
+                elif "--cache-dir" in options:
+                    yield ins, c, _KEPT["--cache-dir"]
 
 
 TRANSFORM = Transform(
@@ -87,4 +115,5 @@ TRANSFORM = Transform(
     safety=SAFE,
     fix=fix,
     doc=__doc__,
+    hadolint=("DL3019",),
 )

@@ -50,6 +50,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import joined
 from dockopt.optimizer.transform import SAFE, Transform
 from dockopt.optimizer.runs import later_any, mount_targets, sh_runs
 from dockopt.transforms.apt_get_flags import APT_PROGRAMS, verb
@@ -58,32 +59,62 @@ CLEANUP = "rm -rf /var/lib/apt/lists/*"
 APT_DIRS = ("/var/lib/apt", "/var/cache/apt")
 # apt subcommands that work without the lists (those installed are known from dpkg).
 _KEEPS_AWAY = frozenset("remove purge autoremove autopurge clean autoclean dist-clean distclean".split())
-_WHY = "rm -rf /var/lib/apt/lists/* in the RUN that ran apt-get update: the package index stays out of the image"
+_WHY = joined("rm -rf /var/lib/apt/lists/* where apt-get update ran: the index stays out of the image",
+              "The package lists apt-get update downloads are tens of megabytes nothing at run time reads; "
+              "deleted in the same RUN they never reach a layer.")
 _MENTIONS_APT = re.compile(r"(?<![\w./-])(?:apt|apt-get|apt-cache|aptitude)(?![\w./-])")
 
 
 def fix(dockerfile, context):
-    from dockopt.optimizer.shell import commands
-
-    later = _LaterStages(dockerfile)
-    for stage, ins in sh_runs(dockerfile):
-        if ins.heredocs or _cleans_already(ins.shell) or mounts_apt(ins):
-            continue
-        cmds = commands(ins)
-        if not any(c.name in APT_PROGRAMS and verb(c) == "update" for c in cmds):
-            continue
-        if _later_runs_need_lists(later, stage, ins):
-            continue
-        point = _append_point(dockerfile, ins, cmds)
-        if point is not None:
+    for _, _, reason, point in verdicts(dockerfile):
+        if reason is None and point is not None:
             at, text = point
             yield Edit(at, at, text, _WHY)
 
 
-def _cleans_already(script: str) -> bool:
-    """The RUN removes the lists itself: `rm ... /var/lib/apt/lists...`, or `apt-get
-    dist-clean`, which keeps the Release files on purpose."""
-    return "/var/lib/apt/lists" in script or "dist-clean" in script or "distclean" in script
+def verdicts(dockerfile):
+    """(stage, RUN, reason, point) for each RUN a POSIX shell runs that runs `apt-get update`
+    (or `apt update`): why DO302 adds no cleanup, as (kind, first line, detail), or None
+    with where the cleanup goes. Kinds: "deleted" (the RUN deletes the lists already),
+    "mounted" (apt's folders are mounts), "reader" (a later instruction reads them),
+    "heredoc", "tail" (the script cannot take the cleanup)."""
+    from dockopt.optimizer.shell import commands
+
+    later = _LaterStages(dockerfile)
+    for stage, ins in sh_runs(dockerfile):
+        if ins.heredocs:
+            if "update" in ins.text and _MENTIONS_APT.search(ins.text):
+                yield stage, ins, ("heredoc", "apt lists kept: DO302 does not append to a heredoc RUN", ""), None
+            continue
+        cmds = commands(ins)
+        if not any(c.name in APT_PROGRAMS and verb(c) == "update" for c in cmds):
+            continue
+        reason = _kept(later, stage, ins)
+        point = None if reason else _append_point(dockerfile, ins, cmds)
+        if reason is None and point is None:
+            reason = ("tail", "apt lists kept: the script ends where no `&& rm` can follow",
+                      "A trailing `&`, comment or operator: `&& rm -rf /var/lib/apt/lists/*` cannot go after it.")
+        yield stage, ins, reason, point
+
+
+def _kept(later, stage, ins) -> tuple[str, str, str] | None:
+    """Why DO302 leaves the lists of this RUN alone, or None."""
+    script = ins.shell
+    if "dist-clean" in script or "distclean" in script:
+        return ("deleted", "`apt-get dist-clean` deletes the apt lists already",
+                "dist-clean removes the lists and keeps apt's Release files; hadolint DL3009 looks for "
+                "`rm -rf /var/lib/apt/lists/*` only.")
+    if "/var/lib/apt/lists" in script:
+        return ("deleted", "this RUN deletes the apt lists already, its own way",
+                "hadolint DL3009 looks for `rm -rf /var/lib/apt/lists/*` only.")
+    if mounts_apt(ins):
+        return "mounted", "apt's folders are --mounts here: the lists stay out of the image", ""
+    reader = _reader(later, stage, ins)
+    if reader is not None:
+        return ("reader", f"apt lists kept: a later instruction (line {reader.start_line}) reads them",
+                "It runs apt without `apt-get update` first (or a script that may): deleting the lists would "
+                "break it.")
+    return None
 
 
 def mounts_apt(ins) -> bool:
@@ -148,15 +179,20 @@ def _separator(dockerfile, cmds, at: int) -> str:
     return " && "
 
 
-def _later_runs_need_lists(later: _LaterStages, stage, ins) -> bool:
-    """Whether a RUN after `ins` reads the lists before fetching them again: in the rest of
-    the stage, then in each stage built FROM it (or from an image named by a variable,
-    `FROM ${BASE}`, which may name it)."""
+def _reader(later: _LaterStages, stage, ins):
+    """The instruction after `ins` that reads the lists before fetching them again: in the
+    rest of the stage, then in each stage built FROM it (or from an image named by a
+    variable, `FROM ${BASE}`, which may name it); None when none does."""
     rest = stage.instructions[stage.position(ins) + 1 :]
-    verdict = _first_use(rest)
+    verdict, at = _first_use_at(rest)
     if verdict is not None:
-        return verdict == "read"
-    return any(later.reads(other) for other in later.dockerfile.descendants(stage)) or later.variable_reads_after(stage)
+        return at if verdict == "read" else None
+    for other in later.dockerfile.descendants(stage):
+        if later.reads(other):
+            return _first_use_at(other.instructions)[1]
+    if later.variable_reads_after(stage):
+        return next(s.from_ for s in later.dockerfile.stages[stage.index + 1 :] if "$" in s.image and later.reads(s))
+    return None
 
 
 class _LaterStages:
@@ -186,25 +222,30 @@ class _LaterStages:
 def _first_use(instructions) -> str | None:
     """"read" when the first apt use in these instructions reads the lists, "update" when
     it fetches them again, None when none uses apt."""
+    return _first_use_at(instructions)[0]
+
+
+def _first_use_at(instructions):
+    """`_first_use`, with the instruction of that use."""
     from dockopt.optimizer.shell import commands
 
     for ins in instructions:
         if ins.keyword == "ONBUILD" and _MENTIONS_APT.search(ins.text):
-            return "read"
+            return "read", ins
         if ins.keyword != "RUN":
             continue
         cmds = commands(ins)
         if not cmds:
             if _MENTIONS_APT.search(ins.text):
-                return "read"  # exec form or unreadable text: assume the worst
+                return "read", ins  # exec form or unreadable text: assume the worst
             continue
         for cmd in cmds:
             use = _use(cmd)
             if use == "update" and cmd.nested:
                 continue
             if use is not None:
-                return use
-    return None
+                return use, ins
+    return None, None
 
 
 def _use(cmd) -> str | None:

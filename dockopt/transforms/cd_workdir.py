@@ -60,6 +60,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import clip, joined, short_list
 from dockopt.optimizer.transform import SAFE, Transform
 
 if TYPE_CHECKING:
@@ -74,6 +75,22 @@ def fix(dockerfile, context):
     for stage in dockerfile.stages:
         if not windows(dockerfile, stage):
             yield from _stage(dockerfile, stage, pragmas)
+
+
+def left_alone(dockerfile) -> dict[int, str]:
+    """Why each RUN whose leading `cd` DO108 leaves alone is left alone, by `id(RUN)`:
+    "previous directory unknown", "cd's failure does not stop the RUN", "cd inside the
+    script" (no leading cd: a cd comes later)... (RUNs of Windows stages are not read)."""
+    from dockopt.optimizer.cwd import windows
+    from dockopt.optimizer.pragmas import Pragmas
+
+    why: list = []
+    pragmas = Pragmas(dockerfile)
+    for stage in dockerfile.stages:
+        if not windows(dockerfile, stage):
+            for _ in _stage(dockerfile, stage, pragmas, why):
+                pass
+    return {id(ins): reason for ins, reason in why}
 
 
 def _stage(dockerfile, stage, pragmas, why=None):
@@ -122,10 +139,17 @@ def _stage(dockerfile, stage, pragmas, why=None):
                 text = dockerfile.newline + text.rstrip("\r\n")
             segment.append(Edit(last.end, last.end, text, ""))
         if len(targets) == 1 and not any(e.text for e in segment):
-            note = f"leading `cd {targets[0]}` dropped: the RUN already runs there"
+            note = joined(f"leading `cd {clip(targets[0], 60)}` dropped: the RUN already runs there")
         else:
-            note = "leading cd becomes WORKDIR " + ", ".join(dict.fromkeys(targets))
-            note += f", then back to WORKDIR {orig}" if restore else ""
+            folders = list(dict.fromkeys(targets))
+            first = "leading cd becomes WORKDIR " + clip(short_list(folders, 50), 60)
+            details = [f"WORKDIR {', '.join(folders)}"] if len(folders) > 1 or "..." in first else []
+            if restore:
+                back = f", then back to WORKDIR {orig}"
+                first += back if len(first + back) <= 100 else ", then back"
+                details.append(f"Then back to WORKDIR {orig}: the instructions after it see the folder they saw.")
+            detail = "\n".join(details)
+            note = joined(first, detail)
         edits = [Edit(e.start, e.end, e.text, note) for e in segment]
         segment, targets, last = [], [], None
         return edits

@@ -9,8 +9,9 @@ What it does
         RUN mv kubectl /usr/local/bin/  ->          && mv kubectl /usr/local/bin/
 
     These are the RUNs hadolint DL3059 reports: a RUN right after a RUN with the same
-    flags (comments between them aside), each running at most one command. A RUN that
-    already chains commands is left as its author split it, as DL3059 leaves it. Comment
+    flags (comments between them aside), each running at most one command, perhaps behind
+    tests joined to it with `&&` (`[ ! -e f ] && echo x > f`, one command to hadolint). A RUN
+    that already chains commands is left as its author split it, as DL3059 leaves it. Comment
     lines between the RUNs move into the merged RUN as comment lines of its continuation
     (BuildKit skips them there); blank lines between them go.
 
@@ -31,9 +32,10 @@ Example
 When it is not safe
     The shell. `RUN a` then `RUN b` builds what `RUN a && b` builds when `a` fails the
     chain exactly when it failed the build, and leaves nothing in the shell that `b` could
-    see. So each RUN merged is one simple command and nothing else: no `;`, `&`, `||`,
-    `!`, `if`, loop, subshell, `$( )`, trailing comment or heredoc. Every command but the
-    last changes no shell state: no `cd`, `export`, bare assignment, `set`, `umask`,
+    see. So each RUN merged is one simple command and nothing else (tests before it joined
+    by `&&` aside: `A && [ t ] && b` fails exactly when `A` or `[ t ] && b` did): no `;`,
+    `&`, `||`, `!`, `if`, loop, subshell, `$( )`, trailing comment or heredoc. Every command
+    but those of the last RUN changes no shell state: no `cd`, `export`, bare assignment, `set`, `umask`,
     `ulimit`, `exec`, `exit`, `trap`, `source`, `eval` or other builtin that alters the
     shell; no command named by a variable; no daemon started (`service x start`, `nohup`,
     `--daemon`), which the end of its RUN would have stopped; no hard link (`ln` without
@@ -47,13 +49,17 @@ When it is not safe
     instruction below it), are left alone, as are RUNs no POSIX shell runs: Windows
     images, stages after a SHELL for another shell, files with the backtick escape.
 
-    The cache. After a merge, editing the second command reruns the first. So a RUN is
-    merged with the next only when its command is cheap (`mkdir`, `chmod`, `chown`, `ln`,
-    `echo`, `useradd`, `rm`, `sed`, `cp`, `mv`, ...) or the next RUN runs the same kind of
-    step (the same program and subcommand: two `apt-get install`, two `pip install`, two
-    `gem install`): a package install, a download or a build is never merged with a
-    different step after it. A cheap step before an expensive one is merged, since the
-    expensive one reruns whenever the cheap one changes anyway.
+    The cache. After a merge, editing the second command reruns the first. So two RUNs are
+    merged only when one of them is cheap (`mkdir`, `chmod`, `chown`, `ln`, `echo`,
+    `useradd`, `rm`, `sed`, `cp`, `mv`, ...) or both run the same kind of step (the same
+    program and subcommand: two `apt-get install`, two `pip install`, two `gem install`): a
+    package install, a download or a build is never merged with a different expensive step
+    after it (`go get` then `go build`, `apk add git` then `git clone`). A cheap step before
+    an expensive one is merged, since the expensive one reruns whenever the cheap one
+    changes anyway. A cheap step after an expensive one is merged too: it is a line of
+    set-up that is rarely edited, and one that changes what the step before wrote
+    (`chmod +x kubectl` after its download) no longer copies those files into a layer of
+    its own, so they are stored once instead of twice.
 
     Then the image is the same (`safe`): the same commands run in the same environment,
     in one layer instead of several. A file that one RUN created and a later one deleted
@@ -65,6 +71,7 @@ from __future__ import annotations
 import re
 
 from dockopt.optimizer.edits import Edit
+from dockopt.optimizer.messages import clip, joined
 from dockopt.optimizer.transform import SAFE, Transform
 from dockopt.optimizer.runs import sh_runs
 
@@ -96,17 +103,10 @@ def fix(dockerfile, context):
     from dockopt.optimizer.layout import continuation_style
 
     style = None
-    runs = [ins for _, ins in sh_runs(dockerfile)]
-    position = {id(ins): i for i, ins in enumerate(dockerfile.instructions)}
-    for first, second in zip(runs, runs[1:]):
-        if position[id(second)] != position[id(first)] + 1:
-            continue  # another instruction (or a FROM) stands between them
-        a, b = _single(first), _single(second)
-        if a is None or b is None:
+    for first, second, a, b, reason in verdicts(dockerfile):
+        if reason is not None:
             continue
         between = _comment_lines(dockerfile, first, second)
-        if not _mergeable(first, a, second, b, between):
-            continue
         style = style or continuation_style(dockerfile)
         # From the last character of the first RUN to the first of the second's command:
         # an edit another transform makes at either end (a cleanup appended to the first
@@ -114,55 +114,129 @@ def fix(dockerfile, context):
         start = _end_of_text(dockerfile, first) - 1
         end = second.args_offset() + 1
         source = dockerfile.source
-        joined = style.join(dockerfile.escape, dockerfile.newline, between)
+        glue = style.join(dockerfile.escape, dockerfile.newline, between)
         yield Edit(
             start,
             end,
-            source[start] + joined + source[end - 1],
-            "RUN merged into the RUN above: one layer instead of two, and no cache step is lost",
+            source[start] + glue + source[end - 1],
+            _why(a, b),
         )
 
 
+def verdicts(dockerfile):
+    """(first RUN, second RUN, their commands, reason) for each two RUNs a POSIX shell runs
+    one after the other: the reason they stay apart as (first line, detail), or None when
+    DO110 merges them. (Commands are None for a RUN that is not one command.)"""
+    runs = [ins for _, ins in sh_runs(dockerfile)]
+    position = {id(ins): i for i, ins in enumerate(dockerfile.instructions)}
+    # The expensive kind of step in the RUNs merged so far: through cheap steps between
+    # them, two expensive steps of different kinds must not end up in one RUN.
+    group = _expensive(_single(runs[0])) if runs else None
+    for first, second in zip(runs, runs[1:]):
+        a, b = _single(first), _single(second)
+        kind = _expensive(b)
+        if position[id(second)] != position[id(first)] + 1:
+            reason = ("another instruction stands between them", "")
+        else:
+            reason = _apart(first, a, second, b, _comment_lines(dockerfile, first, second))
+        if reason is None and group is not None and kind is not None and kind != group:
+            reason = (f"it would join `{clip(' '.join(filter(None, group)), 16)}` and "
+                      f"`{clip(' '.join(filter(None, kind)), 16)}` in one RUN",
+                      "Through the cheap steps merged between them, editing either would rerun both.")
+        group = kind if reason is not None else kind or group
+        yield first, second, a, b, reason
+
+
+def _apart(first, a, second, b, between: str):
+    """Why two adjacent RUNs stay apart, as (first line, detail), or None."""
+    if a is None or b is None:
+        which = "the RUN above" if a is None else "this RUN"
+        return (f"{which} is not one plain command, `&&` could change what runs",
+                "Only RUNs of one simple command (tests joined by `&&` aside) are merged, so the chain fails "
+                "exactly when one of the RUNs did.")
+    if first.flags != second.flags:
+        return "the two RUNs have different flags", ""
+    if any(_isolating_mount(f) for f in first.flags):
+        return "their tmpfs or writable bind mount keeps each RUN's writes apart", ""
+    if any(_PRAGMA.match(line) for line in between.splitlines()):
+        return "a # hadolint or # dockopt comment between them belongs to this RUN", ""
+    state = next((_state_change(c) for c in a if _state_change(c)), None)
+    if state:
+        return f"`{clip(_program(next(c for c in a if _state_change(c))), 24)}` above {state}", (
+            "Joined by `&&`, what the first command leaves in the shell would reach the second.")
+    if not (_cheap(a) or _cheap(b) or _kind(_main(a)) == _kind(_main(b))):
+        return (f"editing it would rerun `{clip(' '.join(filter(None, _kind(_main(a)))), 24)}` above",
+                "Both are expensive steps of different kinds (an install, a download, a build): "
+                "apart, each keeps its own cache.")
+    return None
+
+
 def _single(ins):
-    """The one simple command a RUN runs, when the RUN is that command and nothing else."""
+    """The commands of a RUN that runs one simple command and nothing else, or one command
+    guarded by tests joined with `&&` (`[ ! -e f ] && echo x > f`, one command to hadolint
+    too); None for anything else."""
     from dockopt.optimizer.shell import commands
 
     if ins.heredocs:
         return None
     cmds = commands(ins)
-    if len(cmds) != 1:
+    if not cmds or any(c.context or not c.name for c in cmds) or any(c.op != "&&" for c in cmds[1:]):
         return None
-    cmd = cmds[0]
-    if cmd.context or not cmd.name or cmd.raw != ins.shell.strip():
+    if sum(1 for c in cmds if not _test(c)) > 1:
         return None
-    return cmd
+    chain = r"\s*&&\s*".join(re.escape(c.raw) for c in cmds)
+    if not re.fullmatch(chain, ins.shell.strip()):
+        return None  # a trailing comment or operator, or text the commands do not cover
+    return cmds
 
 
-def _mergeable(first, a, second, b, between: str) -> bool:
-    """`between`: the comment lines between the two RUNs (a pragma there keeps them apart)."""
-    return (
-        first.flags == second.flags
-        and not any(_isolating_mount(f) for f in first.flags)
-        and _inert(a)
-        and (_program(a) in CHEAP or _program(a) in STATEFUL or _kind(a) == _kind(b))
-        and not any(_PRAGMA.match(line) for line in between.splitlines())
-    )
+def _test(cmd) -> bool:
+    return _program(cmd) in ("[", "test")
 
 
-def _inert(cmd) -> bool:
-    """Whether the command leaves nothing in the shell that a command after it could see."""
+def _main(cmds):
+    """The command a chain runs, its tests aside."""
+    return next((c for c in cmds if not _test(c)), cmds[-1])
+
+
+def _why(a, b) -> str:
+    first = "RUN merged into the RUN above: one layer instead of two"
+    if _cheap(a):
+        return joined(first, f"`{_program(_main(a))}` above is cheap: the step after it reran whenever it changed anyway.")
+    if _kind(_main(a)) == _kind(_main(b)):
+        return joined(first, "Both run the same kind of step: " + " ".join(filter(None, _kind(_main(a)))) + ".")
+    return joined(first, f"`{_program(_main(b))}` is cheap set-up: editing it reruns the step above, which "
+                         "it rarely needs; files it changes are no longer copied into a layer of their own.")
+
+
+def _expensive(cmds):
+    """The kind of step a RUN's commands run when it is not cheap, else None."""
+    return None if cmds is None or _cheap(cmds) else _kind(_main(cmds))
+
+
+def _cheap(cmds) -> bool:
+    return all(_program(c) in CHEAP for c in cmds)
+
+
+def _state_change(cmd) -> str | None:
+    """What the command leaves in the shell, or does, that a command after it in the same
+    RUN could see (None: nothing)."""
     name = cmd.words[cmd.assignments]
     if "$" in name or "`" in name or "\\" in name:
-        return False
+        return "runs a command named by a variable"
     program = _program(cmd)
-    if program in STATEFUL or program in DAEMONS or name.startswith("/etc/init.d/"):
-        return False
+    if program in STATEFUL:
+        return "changes the shell's state"
+    if program in DAEMONS or name.startswith("/etc/init.d/"):
+        return "starts a service, which the end of its RUN stops"
     args = cmd.words[cmd.assignments + 1 :]
-    if any(w in _STARTS for w in args) or _PER_RUN_FILES.search(cmd.raw):
-        return False
+    if any(w in _STARTS for w in args):
+        return "starts a service, which the end of its RUN stops"
+    if _PER_RUN_FILES.search(cmd.raw):
+        return "writes a file BuildKit gives each RUN afresh"
     if program == "ln" and not any(w == "--symbolic" or re.fullmatch(r"-[a-zA-Z]*s[a-zA-Z]*", w) for w in args):
-        return False
-    return True
+        return "makes a hard link, which one RUN keeps whole"
+    return None
 
 
 def _program(cmd) -> str:
