@@ -18,6 +18,12 @@ What it does
     Leading `set` options stay where they are (`set -ex && cd /x && make` -> `WORKDIR /x`,
     `set -ex && make`); RUN flags such as `--mount` stay on the RUN.
 
+    A cd after set-up commands that do the same in any folder counts as leading too:
+    `mkdir -p build && cd build && cmake ..` becomes `WORKDIR <dir>/build` and
+    `RUN cmake ..` (the mkdir goes with the cd: WORKDIR creates the folder as it did), and
+    in `apk add --virtual .deps wget; mkdir -p /usr/src /opt; cd /usr/src; wget ...` under
+    `set -e` the `apk add` and `mkdir -p` of absolute paths stay and run in /usr/src.
+
 Why
     `cd` hides the working directory inside a shell string; WORKDIR states it where Docker,
     readers and linters see it (hadolint DL3003).
@@ -44,18 +50,27 @@ When it is not safe
       (`COPY --from`, `--mount=from=`: building such a stage alone with `--target` would
       then start in the new directory).
       An image that sets no WORKDIR runs in `/`, so `WORKDIR /` keeps its behaviour.
+    - Set-up commands before the cd now run in its folder, which exists before them: only
+      `mkdir -p` of absolute paths and `apk add`/`apk del` of package names are taken
+      (with no redirection, variable or glob), which read and write no file of the
+      working folder and do the same whether it exists or not. A `mkdir` of the very
+      folder right before the cd is deleted with it: WORKDIR makes the folder and its
+      parents with mode 0755, owned by the USER, as `mkdir -p` run by that user does
+      under the default umask (and `mkdir` without -p in every build it did not fail).
     Left alone: when the previous directory is needed but unknown (a base image with no
     sourced `workdir` fact in data/images.json, a WORKDIR with variables); a `cd` with
-    options, variables or `~`; a `cd` after other commands, in a pipeline, a subshell or
-    before `||` or `&`; a cd followed by `;` without `set -e`; scripts using `cd -` or
-    `$OLDPWD`; a cd into (or above) a `--mount` target, or RUNs with relative mount targets
-    (they move with WORKDIR); relative `cd` when CDPATH is set anywhere; heredoc and exec-form
-    RUNs, RUNs after a non-sh SHELL, Windows images, and RUNs under an ignore pragma.
+    options, variables or `~`; a `cd` after other commands (`mkdir -m`, `cp`, `git clone`),
+    in a pipeline, a subshell or before `||` or `&`; a cd followed by `;` without `set -e`;
+    scripts using `cd -` or `$OLDPWD`; a cd into (or above) a `--mount` target, or RUNs with
+    relative mount targets (they move with WORKDIR); relative `cd` when CDPATH is set
+    anywhere; heredoc and exec-form RUNs, RUNs after a non-sh SHELL, Windows images, and RUNs
+    under an ignore pragma. `dockopt check` reports each cd left and why (DO511).
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -217,11 +232,86 @@ def _plan(ins, sh, reasons: bool = True) -> _Plan:
     if not reasons and sh and "cd" not in (ins.shell or ""):
         return _Plan("dep")  # leading_cd finds no `cd` word: whatever it says, a "dep" plan
     lc = leading_cd(ins) if sh else "another shell (SHELL)"
+    if lc == "cd inside the script":
+        lc = _after_setup(ins) or lc
     if isinstance(lc, str):
         return _Plan("dep", None, None if lc == "no cd" else lc)
     if any(not m.startswith("/") for m in mount_targets(ins) if m):
         return _Plan("dep", None, "relative --mount target")
     return _Plan("run" if lc.target.startswith("/") else "dep", lc)
+
+
+# `apk` options a set-up command before the cd may use: none reads or writes a file of the
+# working directory; the two that take a value take a name.
+_APK_FLAGS = frozenset({"--no-cache", "--update", "-U", "--no-network", "--quiet", "-q", "--no-progress"})
+_APK_NAMED = frozenset({"--virtual", "-t"})
+_PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~=<>-]*")
+
+
+def _after_setup(ins) -> "LeadingCd | None":
+    """A cd that comes after set-up commands the working directory cannot change, as a
+    leading cd: `mkdir -p DIR && cd DIR && make` (the mkdir goes with the cd: WORKDIR
+    creates DIR as mkdir did) or `apk add x; mkdir -p /usr/src; cd /usr/src; wget ...`
+    under `set -e` (the set-up stays and runs in DIR). The script from the cd on must be
+    one `leading_cd` accepts; its range is what is deleted. None for anything else."""
+    from dockopt.optimizer.cwd import LeadingCd, leading_cd
+    from dockopt.optimizer.shell import ShellSyntaxError, parse_commands
+    from dockopt.optimizer.syntax import ParseError, parse
+
+    script = ins.shell
+    if script is None or ins.heredocs:
+        return None
+    try:
+        cmds = parse_commands(script)
+    except ShellSyntaxError:
+        return None
+    at = next((i for i, c in enumerate(cmds) if c.name == "cd"), None)
+    if not at or any(c.context or c.assignments or c.op not in (None, "&&", ";") for c in cmds[: at + 1]):
+        return None
+    cd, setup = cmds[at], cmds[:at]
+    target = cd.words[1] if len(cd.words) == 2 else None
+    made = setup[-1].words in (["mkdir", "-p", target], ["mkdir", target]) if target else False
+    if not all(c.name == "set" or _setup(c) for c in (setup[:-1] if made else setup)):
+        return None
+    sets = [c.raw for c in setup if c.name == "set"]
+    try:  # the script from the cd on, after the same `set` options
+        tail = parse(f"FROM scratch\nRUN {'; '.join([*sets, script[cd.start:]])}\n").instructions[-1]
+    except ParseError:
+        return None
+    lc = leading_cd(tail)
+    if isinstance(lc, str) or lc.target != target:
+        return None
+    end = cd.end + len(script[cd.end :]) - len(script[cd.end :].lstrip(" \t"))
+    end += 2 if script.startswith("&&", end) else 1 if script.startswith(";", end) else 0
+    end = len(script) - len(script[end:].lstrip(" \t"))
+    base = len(ins.line.rstrip()) - len(script)
+    start = ins.source_offset(base + (setup[-1] if made else cd).start)
+    stop = ins.source_offset(base + end)
+    if "#" in ins.text[start - ins.start : stop - ins.start] or stop <= start:
+        return None
+    return LeadingCd(target, start, stop)
+
+
+def _setup(cmd) -> bool:
+    """A command that does the same in any working directory and whatever folder the
+    WORKDIR creates: `mkdir -p` of absolute paths, `apk add`/`apk del` of package names."""
+    words = cmd.words
+    if any(c in cmd.raw for c in "<>$`*?"):
+        return False
+    if words[0] == "mkdir":
+        options, paths = [w for w in words[1:] if w.startswith("-")], [w for w in words[1:] if not w.startswith("-")]
+        return options in (["-p"], ["--parents"]) and bool(paths) and all(p.startswith("/") for p in paths)
+    if words[:2] in (["apk", "add"], ["apk", "del"]):
+        i = 2
+        while i < len(words):
+            if words[i] in _APK_NAMED and i + 1 < len(words) and _PACKAGE.fullmatch(words[i + 1].lstrip(".")):
+                i += 2
+            elif words[i] in _APK_FLAGS or (_PACKAGE.fullmatch(words[i]) and not words[i].endswith(".apk")):
+                i += 1
+            else:
+                return False
+        return True
+    return False
 
 
 def _mentions_cdpath(dockerfile) -> bool:
