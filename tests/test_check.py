@@ -830,3 +830,11 @@ def test_lists_deleted_already_is_only_style() -> None:
     assert read.severity == "info" and "(line 3) reads them" in read.message
     [offline] = problems("DO521", "FROM alpine:3.20\nRUN apk add --no-network --virtual .deps so:libc.musl-x86_64.so.1")
     assert offline.severity == "style" and "--no-network" in offline.message
+
+
+def test_a_workdir_restored_below_a_run_belongs_to_that_run() -> None:
+    # DO108's three edits (WORKDIR above, the cd out, WORKDIR back below) are one change of
+    # line 3, and they do not silence DO511 on the RUN below, whose cd has no sound fix.
+    text = "FROM debian:12\nWORKDIR /src\nRUN cd /tmp && ./configure\nRUN make && cd /x && make install\nCOPY a b\n"
+    found = [(f.line, f.id) for f in find(text, TRANSFORMS, CHECKS) if f.id in ("DO108", "DO511")]
+    assert found == [(3, "DO108"), (4, "DO511")]

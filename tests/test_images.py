@@ -181,6 +181,19 @@ def test_an_architecture_namespace_is_the_official_image_for_one_architecture():
     assert images.replacement("amd64/openjdk:17") is None
 
 
+def test_a_mirror_of_docker_hub_serves_the_official_image_under_its_path():
+    img = images.describe("mirror.gcr.io/library/debian:bookworm")
+    assert (img.family, img.registry, img.distro, img.sh, img.bash) == ("debian", "mirror.gcr.io", "debian", "dash", True)
+    assert any("mirror.gcr.io caches" in s for s in img.sources)
+    # its OS facts only: a mirror holds the tags pulled through it, so none is proposed
+    assert not img.in_manifest and img.size is None
+    assert images.slimmer("mirror.gcr.io/library/node:24") is None
+    assert images.current_tag("mirror.gcr.io/library/node") is None
+    # outside library/, or a registry that is no mirror: nothing is known
+    assert images.describe("mirror.gcr.io/acme/debian:12").family is None
+    assert images.describe("example.com/library/debian:12").family is None
+
+
 def test_a_declared_image_has_the_os_of_its_public_image_and_nothing_more():
     assert images.describe("acme/python:3.12").family is None
     with images.declared((("acme/*", "python:3.12-slim-bookworm"),)):

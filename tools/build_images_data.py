@@ -52,6 +52,13 @@ DL_UID = "GoogleContainerTools/distroless common/variables.bzl, commit 2bbbfedee
 ARCH_NAMESPACES = (OFFICIAL.format(name="*") + " (each block's `Architectures`); docker-library/official-images "
                    "README, \"Architectures other than amd64?\": each architecture's images are also published "
                    "under a Docker Hub namespace of its name, such as `arm64v8/`")
+# Registries that serve copies of Docker Hub's images under the same paths.
+MIRRORS = {
+    "registries": ["mirror.gcr.io"],
+    "source": ("Google Cloud, \"Pull cached Docker Hub images\" "
+               "(https://cloud.google.com/artifact-registry/docs/pull-cached-dockerhub-images): mirror.gcr.io "
+               "caches frequently-accessed public Docker Hub images, kept in sync with Docker Hub"),
+}
 DOTNET_DEPS = ("dotnet/dotnet-docker src/runtime-deps/<version>/<os>/<arch>/Dockerfile, commit 3ed00b611cc8 "
                "(in ../shared/corpus): each tag is built FROM the OS its tag names, `alpine3.24` FROM "
                "alpine:3.24, `azurelinux3.0` FROM Azure Linux; runtime and aspnet are built FROM it")
@@ -412,6 +419,7 @@ def build(shared: Path = SHARED) -> dict:
         "suites": releases, "systems": systems(), "variants": variants(docs),
         "sizes": sizes(seed, readme_dl, table, official), "distroless": distroless(readme_dl), "dotnet": dotnet(),
         "official": families(official, docs, releases), "architectures": architectures(list(manifests.values())),
+        "mirrors": MIRRORS,
     }
 
 

@@ -170,7 +170,7 @@ def find(
     for transform, edits, safety in grouped_changes(proposed, where):
         end = max(e.end for e in edits)
         start = where.snap(edits[0].start, end)
-        reported.update((transform.id, where.instruction(e.start)) for e in edits)
+        reported.update((transform.id, where.placed(e, edits)) for e in edits)
         findings.append(where.finding(
             path, start, end, transform.id, transform.name, getattr(transform, "severity", TRANSFORM_SEVERITY),
             edits[0].explanation, True, safety, transform.hadolint, getattr(transform, "buildkit", ()),
@@ -207,7 +207,7 @@ def grouped_changes(proposed, where: "Locator") -> list[tuple["Transform", list[
             t, edits, s = changes[-1]
             same = t is transform and s == safety and edits[0].explanation == edit.explanation
             moved = edit.text == "" and any(e.start == e.end and e.text for e in edits)
-            if same and (moved or where.instruction(edit.start) == where.instruction(edits[0].start)):
+            if same and (moved or where.placed(edit, edits) == where.instruction(edits[0].start)):
                 edits.append(edit)
                 continue
         changes.append((transform, [edit], safety))
@@ -227,6 +227,16 @@ class Locator:
         if i < 0:
             return 0
         return i if offset < self.tree.instructions[i].end else i + 1
+
+    def placed(self, edit: "Edit", group: Sequence["Edit"]) -> int:
+        """The instruction an edit of a change belongs to: the one holding it, except that
+        an insertion right after an instruction the change also edits belongs to that one
+        (a WORKDIR restored below the RUN whose `cd` it replaces), not to the next."""
+        i = self.instruction(edit.start)
+        if edit.start == edit.end and 0 < i <= len(self.starts) and self.tree.instructions[i - 1].end == edit.start:
+            if any(e is not edit and self.instruction(e.start) == i - 1 for e in group):
+                return i - 1
+        return i
 
     def snap(self, start: int, end: int) -> int:
         """`start`, or the start of the next instruction when `start` lies between

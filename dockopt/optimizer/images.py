@@ -294,6 +294,12 @@ def describe(ref: str, args: Mapping[str, str] | None = None) -> Image:
     family = path.removeprefix("library/")
     if registry == "docker.io" and path.startswith("library/") and family in data()["official"]:
         return _official(ref, family, tag, digest)
+    if registry in data()["mirrors"]["registries"] and path.startswith("library/") and family in data()["official"]:
+        # A mirror's copy of an official image: its OS facts, but not its tag list or size:
+        # a mirror holds the tags pulled through it, so nothing proposes another tag.
+        img = _official(ref, family, tag, digest)
+        return replace(img, registry=registry, in_manifest=False, size=None,
+                       sources=img.sources + (data()["mirrors"]["source"],))
     arch, _, family = path.partition("/")
     if registry == "docker.io" and arch in data()["architectures"]["namespaces"] and family in data()["official"]:
         # The same image for one architecture: its OS facts, but not its tag list or size, so

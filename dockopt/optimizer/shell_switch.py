@@ -126,7 +126,10 @@ _EARLY = frozenset("head read true false : exit return".split())
 # Commands whose non-zero status is routine, so a pipeline may pass today only because
 # their status is masked.
 _ROUTINE = frozenset("grep egrep fgrep zgrep rg ag ack diff cmp test [ [[ which command type hash "
-                     "pgrep pidof dpkg dpkg-query rpm false".split())
+                     "pgrep pidof dpkg-query rpm false".split())
+# dpkg fails routinely only when it asks about packages (one that is not installed);
+# `dpkg --print-architecture` and the like always succeed.
+_DPKG_QUERIES = re.compile(r"^(?:-[a-zA-Z]*[slLSp][a-zA-Z]*|--(?:status|list|listfiles|search|print-avail)(?:=.*)?)$")
 _NULLED_ERRORS = re.compile(r"2>\s*/dev/null|&>\s*/dev/null|2>&-")
 _ENDLESS = re.compile(r"/dev/(u?random|zero)\b")
 
@@ -169,10 +172,17 @@ def pipefail_hazard(text: str) -> str | None:
                 continue
             if _NULLED_ERRORS.search(part.text):
                 return "a command before `|` hides its errors (2>/dev/null): its failure would now count"
-            routine = next((c for c in part.commands if _base(c.name) in _ROUTINE), None)
+            routine = next((c for c in part.commands if _fails_routinely(c)), None)
             if routine is not None and not _failure_shows(part, parts[i + 1 :]):
-                return f"`{_base(routine.name)}` before `|` fails routinely (grep finding nothing): its status would now count"
+                return f"`{_base(routine.name)}` before `|` fails routinely (as grep finding nothing does): its status would now count"
     return None
+
+
+def _fails_routinely(cmd: Command) -> bool:
+    name = _base(cmd.name)
+    if name == "dpkg":
+        return any(_DPKG_QUERIES.match(w) for w in cmd.words[cmd.assignments + 1 :])
+    return name in _ROUTINE
 
 
 _CHECKSUMS = frozenset("md5sum sha1sum sha224sum sha256sum sha384sum sha512sum b2sum".split())
