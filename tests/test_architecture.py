@@ -141,3 +141,19 @@ def test_the_engine_imports_no_rule_and_no_way_in() -> None:
 def test_no_modules_import_each_other() -> None:
     cycles = _cycles()
     assert not cycles, "import cycles (module:line of the import -> ...):\n" + "\n".join(f"  {_shown(c)}" for c in cycles)
+
+
+def test_the_engine_names_no_rule() -> None:
+    # A rule id as a value in the engine (`("DO202", ...)` deciding what waits for what) is
+    # knowledge of a rule; ids in docstrings, comments and longer text are documentation.
+    import re
+
+    rule_id = re.compile(r"DO\d{3}")
+    found = []
+    for name, path in MODULES.items():
+        if not name.startswith("dockopt.optimizer"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [f"{name}:{node.lineno}: {node.value!r}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and rule_id.fullmatch(node.value)]
+    assert not found, "the engine names rules:\n" + "\n".join(found)

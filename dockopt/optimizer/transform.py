@@ -19,9 +19,6 @@ if TYPE_CHECKING:
 SAFE, REVIEW = "safe", "review"
 # The key every rule naming a BuildKit check answers to: `# check=skip=all` silences them all.
 BUILDKIT_ALL = "CHECK=SKIP=ALL"
-# The transforms that change a stage's base image or add stages (stage-split, pin-base-tag,
-# slim-base): transforms choosing commands by the image (its shell, its user tools) run after.
-BASE_IMAGE_REWRITES = ("DO202", "DO203", "DO204")
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ import re
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.messages import joined
-from dockopt.optimizer.transform import BASE_IMAGE_REWRITES, REVIEW, Transform
+from dockopt.optimizer.transform import REVIEW, Transform
+from dockopt.transforms._base_image import BASE_IMAGE_REWRITES
 
 # Application runtime images and the non-root user each already has (None: create one).
 # Sources: nodejs/docker-node Dockerfiles (node, uid 1000); distroless README (nonroot,

@@ -72,7 +72,8 @@ from dataclasses import dataclass
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.messages import joined
-from dockopt.optimizer.transform import BASE_IMAGE_REWRITES, REVIEW, Transform
+from dockopt.optimizer.transform import REVIEW, Transform
+from dockopt.transforms._base_image import BASE_IMAGE_REWRITES
 
 SHELLS = {  # what /bin/sh is -> the shell to run with pipefail
     "dash": ("/bin/bash", "bash"),
