@@ -183,6 +183,7 @@ CATCHES = [
     ("DO514", "FROM debian:12\nUSER 0:0", 2),
     ("DO514", "FROM debian:12\nUSER app\nUSER root", 3),
     ("DO514", "FROM debian:12\nRUN true", 1),
+    ("DO514", "FROM debian:12", 1),
     ("DO514", "FROM debian:12 AS base\nUSER root\nFROM base", 2),
     ("DO515", "FROM ghcr.io/acme/base", 1),
     ("DO515", "FROM ghcr.io/acme/base:latest", 1),
@@ -838,3 +839,21 @@ def test_a_workdir_restored_below_a_run_belongs_to_that_run() -> None:
     text = "FROM debian:12\nWORKDIR /src\nRUN cd /tmp && ./configure\nRUN make && cd /x && make install\nCOPY a b\n"
     found = [(f.line, f.id) for f in find(text, TRANSFORMS, CHECKS) if f.id in ("DO108", "DO511")]
     assert found == [(3, "DO108"), (4, "DO511")]
+
+
+@pytest.mark.parametrize("text, fixer", [
+    ("FROM debian:12\nRUN apt-get update\nCMD [\"app\"]\n", "DO206"),  # adds a user before the CMD
+    ("FROM debian:12\nENTRYPOINT [\"app\"]\nEXPOSE 8080\n", "DO206"),  # before the ENTRYPOINT, not the last line
+])
+def test_no_user_is_not_reported_where_fix_adds_one(text: str, fixer: str) -> None:
+    ids = {f.id for f in find(text, TRANSFORMS, CHECKS)}
+    assert fixer in ids and "DO514" not in ids
+    # with the transforms that add a user ignored, the check speaks
+    assert "DO514" in {f.id for f in find(text, [t for t in TRANSFORMS if t.id not in ("DO202", "DO206")], CHECKS)}
+
+
+def test_a_stage_split_answers_for_the_whole_stage() -> None:
+    # DO202 rewrites the stage in one edit; checks fixed by it are quiet on every line of it
+    example = Path(__file__).parents[1] / "examples" / "node-app"
+    found = find((example / "Dockerfile").read_text(), TRANSFORMS, CHECKS, BuildContext(str(example)))
+    assert "DO202" in {f.id for f in found} and "DO514" not in {f.id for f in found}

@@ -21,13 +21,18 @@ Example
     USER app                      not reported
 
 Why there is no fix
-    A user needs creating (with the base image's own tool), owning the files it writes and
-    binding no privileged port; only the author can check that the service still works.
+    For an explicit `USER root`, the author chose root: a user needs creating (with the base
+    image's own tool), owning the files it writes and binding no privileged port, and only
+    the author can check that the service still works. Where there is no USER at all,
+    non-root-user (DO206) adds one when it can tell how, and a stage split (DO202) runs its
+    runtime stage as the image's non-root user; this check then stays quiet and speaks only
+    where neither can.
 """
 
 from __future__ import annotations
 
 from dockopt.optimizer.findings import Check, Problem
+from dockopt.optimizer.messages import joined
 
 
 def is_root(user: str) -> bool:
@@ -47,8 +52,9 @@ def find(dockerfile):
             yield Problem(start, end, f"the last USER is {user}: the container runs as root; switch to an unprivileged user")
     elif "nonroot" not in chain[0].image.lower() and "$" not in chain[0].image:
         start, end = final.from_.content_span()
-        yield Problem(start, end, "no USER: the container runs as the base image's user, root for most images; "
-                      "add an unprivileged USER", severity="info", hadolint=())
+        yield Problem(start, end, joined("no USER: the container runs as the base image's user",
+                                         "root for most images; add an unprivileged USER"), severity="info", hadolint=(),
+                      about=(final.from_.start, (final.instructions or [final.from_])[-1].end))
 
 
 CHECK = Check(
@@ -60,4 +66,5 @@ CHECK = Check(
     find=find,
     doc=__doc__,
     hadolint=("DL3002",),
+    fixed_by=("DO202", "DO206"),
 )

@@ -58,6 +58,9 @@ class Problem:
     message: str
     severity: str | None = None
     hadolint: tuple[str, ...] | None = None
+    # The text the problem is about when wider than the range it marks (no USER: the whole
+    # final stage, marked at its FROM); a `fixed_by` transform changing any of it answers for it.
+    about: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def find(
     for transform, edits, safety in grouped_changes(proposed, where):
         end = max(e.end for e in edits)
         start = where.snap(edits[0].start, end)
-        reported.update((transform.id, where.placed(e, edits)) for e in edits)
+        reported.update((transform.id, i) for e in edits for i in where.covered(e, edits))
         findings.append(where.finding(
             path, start, end, transform.id, transform.name, getattr(transform, "severity", TRANSFORM_SEVERITY),
             edits[0].explanation, True, safety, transform.hadolint, getattr(transform, "buildkit", ()),
@@ -187,7 +190,9 @@ def find(
             keys = check.keys if p.hadolint is None else rule_keys(check.id, check.name, hadolint, check.buildkit)
             if pragmas.ignores(keys, p.start, max(p.end, p.start + 1)):
                 continue
-            if any((t, where.instruction(p.start)) in reported for t in check.fixed_by):
+            first, last = p.about or (p.start, p.start + 1)
+            about = range(where.instruction(first), where.instruction(max(first, last - 1)) + 1)
+            if any((t, i) in reported for t in check.fixed_by for i in about):
                 continue
             findings.append(where.finding(
                 path, p.start, p.end, check.id, check.name, p.severity or check.severity, p.message, False,
@@ -222,11 +227,14 @@ class Locator:
         self.starts = [i.start for i in tree.instructions]
 
     def instruction(self, offset: int) -> int:
-        """The instruction holding `offset`, or the next one when it falls between two."""
+        """The instruction holding `offset`, the next one when it falls between two, the
+        last one past the end."""
         i = bisect_right(self.starts, offset) - 1
         if i < 0:
             return 0
-        return i if offset < self.tree.instructions[i].end else i + 1
+        if offset >= self.tree.instructions[i].end and i + 1 < len(self.starts):
+            return i + 1
+        return i  # inside it, or past the last instruction: the last one
 
     def placed(self, edit: "Edit", group: Sequence["Edit"]) -> int:
         """The instruction an edit of a change belongs to: the one holding it, except that
@@ -237,6 +245,12 @@ class Locator:
             if any(e is not edit and self.instruction(e.start) == i - 1 for e in group):
                 return i - 1
         return i
+
+    def covered(self, edit: "Edit", group: Sequence["Edit"]) -> range:
+        """The instructions an edit of a change rewrites: those its range spans (a stage
+        split rewrites a whole stage), or for an insertion the one it belongs to."""
+        first = self.placed(edit, group)
+        return range(first, max(first, self.instruction(edit.end - 1)) + 1) if edit.end > edit.start else range(first, first + 1)
 
     def snap(self, start: int, end: int) -> int:
         """`start`, or the start of the next instruction when `start` lies between

@@ -131,9 +131,10 @@ def verdicts(dockerfile):
     position = {id(ins): i for i, ins in enumerate(dockerfile.instructions)}
     # The expensive kind of step in the RUNs merged so far: through cheap steps between
     # them, two expensive steps of different kinds must not end up in one RUN.
-    group = _expensive(_single(runs[0])) if runs else None
-    for first, second in zip(runs, runs[1:]):
-        a, b = _single(first), _single(second)
+    singles = [_single(ins) for ins in runs]  # each RUN read once, not as first and as second
+    group = _expensive(singles[0]) if runs else None
+    for k, (first, second) in enumerate(zip(runs, runs[1:])):
+        a, b = singles[k], singles[k + 1]
         kind = _expensive(b)
         if position[id(second)] != position[id(first)] + 1:
             reason = ("another instruction stands between them", "")
@@ -184,8 +185,14 @@ def _single(ins):
         return None
     if sum(1 for c in cmds if not _test(c)) > 1:
         return None
-    chain = r"\s*&&\s*".join(re.escape(c.raw) for c in cmds)
-    if not re.fullmatch(chain, ins.shell.strip()):
+    # One command covers the whole text when it is the text (a pattern made of it would be
+    # compiled anew for every RUN: one per RUN overflows the cache of compiled patterns).
+    shell = ins.shell.strip()
+    if len(cmds) == 1:
+        covered = shell == cmds[0].raw
+    else:
+        covered = re.fullmatch(r"\s*&&\s*".join(re.escape(c.raw) for c in cmds), shell) is not None
+    if not covered:
         return None  # a trailing comment or operator, or text the commands do not cover
     return cmds
 

@@ -159,7 +159,9 @@ def survey(dockerfile) -> tuple[list[Switch], list[Left]]:
                     hazard = _unsafe(ins, "ash")  # the shell stays: only pipefail's hazards count
                     left.append(Left(ins, *hazard) if hazard else Left(ins, "shell", "SHELL " + _json(argv)))
                 continue
-            why = _unsafe(ins, name) if refusal is None else None
+            # Read only where it counts (it parses the script): a switch back under DO109's
+            # shell, or a piped RUN; 150,000 RUNs without a pipe under /bin/sh need neither.
+            why = _unsafe(ins, name) if refusal is None and (piped or state == "on") else None
             if why and state == "on":
                 switches.append(Switch(ins, _OFF, _back_why(f"{why[1]} (line {ins.start_line})")))
                 state, argv, explicit = "off", None, True

@@ -192,7 +192,7 @@ def _split(dockerfile, copy: Instruction, run: Instruction, dest: str, context) 
     install_text = f"{run.keyword_text}{run_flags}{source[prefix[0].start : prefix[-1].end]}{nl}"
     comments = "" if rest else _attached_comments(dockerfile, run)
     at = _block_start(dockerfile, copy)
-    why = joined(f"install dependencies from {short_list(files, 30)} before copying the source",
+    why = joined(f"install dependencies from {short_list(files, 35)} before copying the source",
                  f"a source-only change then reuses the install layer (manifests: {', '.join(files)})")
     safety = SAFE if all(i.confident for i in installs) else REVIEW
     edits = [Edit(at, at, comments + "".join(copies) + install_text, why, safety)]
