@@ -61,6 +61,15 @@ When it is not safe
     (`chmod +x kubectl` after its download) no longer copies those files into a layer of
     its own, so they are stored once instead of twice.
 
+    Hard links. A file a tarball or a package left may have several names. Changed in
+    place by a later RUN (`chmod`, `chown`, `touch`, `truncate`, `tee`, `cp` onto it, a
+    `>` or `>>` onto it), only the name changed is copied into the new layer, and the other
+    names keep the old file; in one RUN all names change. So such a step stays apart from
+    an expensive step before it, unless it changes exactly the file that step downloaded
+    (`curl -o f` then `chmod +x f`) or a file its own test found absent (`[ ! -e f ] &&
+    echo x > f`): a new file has one name. `sed -i` and `install` write a new file and
+    rename it over the name, which parts it from its links either way.
+
     Then the image is the same (`safe`): the same commands run in the same environment,
     in one layer instead of several. A file that one RUN created and a later one deleted
     is no longer stored at all, nor a whiteout for it; that is the point.
@@ -169,6 +178,62 @@ def _apart(first, a, second, b, between: str):
         return (f"editing it would rerun `{clip(' '.join(filter(None, _kind(_main(a)))), 24)}` above",
                 "Both are expensive steps of different kinds (an install, a download, a build): "
                 "apart, each keeps its own cache.")
+    if not _cheap(a) and _kind(_main(a)) != _kind(_main(b)) and _in_place(b, _main(a)):
+        return (f"`{_program(_main(b))}` changes in place files the step above may hard-link",
+                "Apart, the change copies the file into a layer of its own and leaves its other links as "
+                "they were (a tarball's or a package's hard links); in one RUN it changes all of them.")
+    return None
+
+
+# Cheap commands that change an existing file's contents, mode or owner where it is, so
+# every hard link to it sees the change (`>` onto a file truncates it in place too). Not
+# `sed -i` or `install`: they write a new file and rename it over the old name (GNU and
+# BusyBox alike), which parts that name from its links whether the RUNs are apart or one.
+IN_PLACE = frozenset("chmod chown chgrp touch truncate tee cp".split())
+# A redirection that writes a file: `>`, `>>`, `>|`, `&>`, with an optional descriptor.
+_WRITE = re.compile(r"(?:\d*|&)>[>|]?[ \t]*(?!&)([^ \t;&|<>]+)")
+
+
+def _in_place(cmds, before) -> bool:
+    """Whether the chain `cmds` may change in place a file the command `before` left: a
+    program in IN_PLACE, or a redirection onto a file, except a change to exactly the file
+    `before` downloaded (`curl -o kubectl` then `chmod +x kubectl`) and a write to a file
+    the chain has just tested does not exist (`[ ! -e f ] && echo x > f`): a new file has
+    one link."""
+    cmd = _main(cmds)
+    targets = [t for t in _WRITE.findall(cmd.raw) if not t.startswith("/dev/")]
+    if _program(cmd) not in IN_PLACE and not targets:
+        return False
+    if _program(cmd) not in IN_PLACE and all(t in _absent(cmds) for t in targets):
+        return False
+    operands = [w for w in cmd.words[cmd.assignments + 1 :] if not w.startswith("-")]  # the mode or owner, the files
+    downloaded = _download_target(before)
+    return not (_program(cmd) in ("chmod", "chown", "chgrp") and downloaded and operands[1:] == [downloaded])
+
+
+def _absent(cmds) -> set[str]:
+    """The files the chain's tests find absent before it goes on: `[ ! -e f ]`, `test ! -f f`."""
+    absent = set()
+    for c in cmds:
+        if not _test(c):
+            continue
+        words = c.words[c.assignments + 1 :]
+        if _program(c) == "[":
+            words = words[:-1] if words[-1:] == ["]"] else []
+        if len(words) == 3 and words[0] == "!" and words[1] in ("-e", "-f"):
+            absent.add(words[2])
+    return absent
+
+
+def _download_target(cmd) -> str | None:
+    """The file `curl -o FILE` or `wget -O FILE` writes, or None."""
+    words = cmd.words[cmd.assignments :]
+    flags = {"curl": ("-o", "--output"), "wget": ("-O", "--output-document")}.get(_program(cmd))
+    if flags is None:
+        return None
+    for i, w in enumerate(words[1:-1], 1):
+        if w in flags:
+            return words[i + 1]
     return None
 
 
@@ -270,8 +335,19 @@ def _isolating_mount(flag: str) -> bool:
     if kind == "tmpfs":
         return True
     if kind == "bind":
-        return any(f.lower() in ("rw", "readwrite", "rw=true", "readwrite=true") for f in fields)
+        # BuildKit reads these values with Go's strconv.ParseBool; a variable may hold any
+        for f in fields:
+            key, _, value = f.partition("=")
+            key, value = key.strip().lower(), value.strip()
+            if key in ("rw", "readwrite") and (not _ or "$" in value or value in _TRUE):
+                return True
+            if key in ("ro", "readonly") and _ and ("$" in value or value in _FALSE):
+                return True
     return False
+
+
+_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 
 def _end_of_text(dockerfile, ins) -> int:
