@@ -47,7 +47,9 @@ When it is not safe
       brace expansion (`mkdir {a,b}`), bash-only syntax and builtins dash rejects today
       (`[[`, `source`, `==` in `[`, `&>`, here-strings), variables bash sets
       (`$RANDOM`);
-    - RUNs with heredocs and ONBUILD, which it cannot read.
+    - RUNs with heredocs, which it cannot read;
+    - stages with ONBUILD: a trigger runs, in the build FROM the stage, with the shell the
+      stage ends with, whatever SHELL stood above the ONBUILD line.
     `["/bin/sh", "-c"]` is the shell Docker runs when no SHELL is set, so those
     instructions run exactly as before. The Dockerfile's own SHELL instructions are never
     switched: after one that has pipefail nothing changes, after any other nothing is
@@ -109,6 +111,7 @@ REASONS = {
     "unreadable": "an instruction the new shell would run cannot be read",
     "variable": "a variable that changes how bash starts is set",
     "shell": "the stage's own SHELL has no pipefail, and DO109 leaves it",
+    "onbuild": "the stage has ONBUILD triggers, which run with its last shell",
 }
 _OFF = ("/bin/sh", "-c")
 _POSIX = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
@@ -191,6 +194,9 @@ def _refusal(dockerfile, lineage) -> tuple[tuple[str, str] | None, str | None, t
     name ("bash" or "ash") and the pipefail SHELL's arguments."""
     if dockerfile.escape == "`":
         return ("escape", ""), None, None
+    if any(i.keyword == "ONBUILD" for i in lineage[0].instructions):
+        return ("onbuild", "A trigger runs in the build FROM this stage, with the shell the stage ends with: "
+                           "no SHELL can be set back for it alone."), None, None
     sh = _base_sh(dockerfile, lineage[-1])
     if sh not in SHELLS:
         return ("image", lineage[-1].image), None, None
@@ -247,6 +253,8 @@ def _amendments(dockerfile):
         shells = [i for i in stage.instructions if i.keyword == "SHELL"]
         if len(shells) != 1 or not shells[0].json or shells[0].inner_comments:
             continue
+        if any(i.keyword == "ONBUILD" for i in stage.instructions):
+            continue  # its triggers run, wherever they are written, with the shell it ends with
         shell, argv = shells[0], shells[0].arguments
         if len(argv) < 2 or argv[0].rsplit("/", 1)[-1] not in _AMENDABLE or argv[-1] != "-c" or "pipefail" in argv:
             continue
