@@ -21,8 +21,8 @@ What it does
     A cd after set-up commands that do the same in any folder counts as leading too:
     `mkdir -p build && cd build && cmake ..` becomes `WORKDIR <dir>/build` and
     `RUN cmake ..` (the mkdir goes with the cd: WORKDIR creates the folder as it did), and
-    in `apk add --virtual .deps wget; mkdir -p /usr/src /opt; cd /usr/src; wget ...` under
-    `set -e` the `apk add` and `mkdir -p` of absolute paths stay and run in /usr/src.
+    in `mkdir -p /usr/src /opt; apk add --virtual .deps wget; cd /usr/src; wget ...` under
+    `set -e` the `mkdir -p` of absolute paths and the `apk add` stay and run in /usr/src.
 
 Why
     `cd` hides the working directory inside a shell string; WORKDIR states it where Docker,
@@ -55,8 +55,12 @@ When it is not safe
       (with no redirection, variable or glob), which read and write no file of the
       working folder and do the same whether it exists or not. A `mkdir` of the very
       folder right before the cd is deleted with it: WORKDIR makes the folder and its
-      parents with mode 0755, owned by the USER, as `mkdir -p` run by that user does
-      under the default umask (and `mkdir` without -p in every build it did not fail).
+      parents with mode 0755 as `mkdir -p` does under the default umask (and `mkdir`
+      without -p in every build it did not fail), but owned by the USER only in BuildKit:
+      the classic builder, Podman and Buildah make it root's, so under a USER other than
+      root the mkdir and the cd stay. An `apk` before the cd is taken only after a
+      `mkdir -p` that already made the folder: a package may ship the folder, or a link by
+      its name (`/usr/lib/jvm/default-jvm`), which a folder WORKDIR made first would block.
     Left alone: when the previous directory is needed but unknown (a base image with no
     sourced `workdir` fact in data/images.json, a WORKDIR with variables); a `cd` with
     options, variables or `~`; a `cd` after other commands (`mkdir -m`, `cp`, `git clone`),
@@ -114,15 +118,18 @@ def _stage(dockerfile, stage, pragmas, why=None):
     from dockopt.optimizer.cwd import after_workdir, clean, depends_on_cwd, mount_targets, sh_shell, stage_start
     from dockopt.optimizer.runs import image_used
 
-    sh = True
+    sh, root = True, True
     for parent in reversed(dockerfile.lineage(stage)[1:]):
         for ins in parent.instructions:
             sh = sh_shell(ins) if ins.keyword == "SHELL" else sh
+            root = _root(ins) if ins.keyword == "USER" else root
     plans = []
     for ins in stage.instructions:
         if ins.keyword == "SHELL":
             sh = sh_shell(ins)
-        plans.append(_plan(ins, sh, why is not None) if ins.keyword == "RUN" else _Plan(
+        if ins.keyword == "USER":
+            root = _root(ins)
+        plans.append(_plan(ins, sh, why is not None, root) if ins.keyword == "RUN" else _Plan(
             "abs" if ins.keyword == "WORKDIR" and not depends_on_cwd(ins) else "dep" if depends_on_cwd(ins) else ""))
     config_used = image_used(dockerfile, stage)
     restores: list[bool] = []
@@ -223,7 +230,13 @@ class _Plan:
     reason: str | None = None
 
 
-def _plan(ins, sh, reasons: bool = True) -> _Plan:
+def _root(user) -> bool:
+    """Whether a USER instruction sets root (a variable may not)."""
+    name = (user.arguments or [""])[0].split(":", 1)[0]
+    return name in ("root", "0")
+
+
+def _plan(ins, sh, reasons: bool = True, root: bool = True) -> _Plan:
     """The RUN's plan; without `reasons` (only the edits are wanted, not why a RUN is left
     alone) a RUN whose text has no `cd` is known to depend on the directory without
     parsing its script, which most RUNs would otherwise be once more."""
@@ -233,7 +246,7 @@ def _plan(ins, sh, reasons: bool = True) -> _Plan:
         return _Plan("dep")  # leading_cd finds no `cd` word: whatever it says, a "dep" plan
     lc = leading_cd(ins) if sh else "another shell (SHELL)"
     if lc == "cd inside the script":
-        lc = _after_setup(ins) or lc
+        lc = _after_setup(ins, root) or lc
     if isinstance(lc, str):
         return _Plan("dep", None, None if lc == "no cd" else lc)
     if any(not m.startswith("/") for m in mount_targets(ins) if m):
@@ -248,7 +261,7 @@ _APK_NAMED = frozenset({"--virtual", "-t"})
 _PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~=<>-]*")
 
 
-def _after_setup(ins) -> "LeadingCd | None":
+def _after_setup(ins, root: bool = True) -> "LeadingCd | None":
     """A cd that comes after set-up commands the working directory cannot change, as a
     leading cd: `mkdir -p DIR && cd DIR && make` (the mkdir goes with the cd: WORKDIR
     creates DIR as mkdir did) or `apk add x; mkdir -p /usr/src; cd /usr/src; wget ...`
@@ -271,7 +284,16 @@ def _after_setup(ins) -> "LeadingCd | None":
     cd, setup = cmds[at], cmds[:at]
     target = cd.words[1] if len(cd.words) == 2 else None
     made = setup[-1].words in (["mkdir", "-p", target], ["mkdir", target]) if target else False
+    if made and not root:
+        return None  # only BuildKit makes a WORKDIR's folder the USER's; the classic builder makes it root's
     if not all(c.name == "set" or _setup(c) for c in (setup[:-1] if made else setup)):
+        return None
+    # A package may install the cd's folder (or a link by its name): the WORKDIR must not
+    # make it first, so `apk` comes after a `mkdir -p` that made it already.
+    first_apk = next((i for i, c in enumerate(setup) if c.name == "apk"), None)
+    if first_apk is not None and not (target and any(
+        c.name == "mkdir" and any(_within(p, target) for p in c.words[1:]) for c in setup[:first_apk]
+    )):
         return None
     sets = [c.raw for c in setup if c.name == "set"]
     try:  # the script from the cd on, after the same `set` options
@@ -321,6 +343,11 @@ def _mentions_cdpath(dockerfile) -> bool:
 
 def _indent(ins) -> str:
     return ins.text[: ins.keyword_span()[0] - ins.start]
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or inside it (`mkdir -p path` makes `folder`)."""
+    return (path.rstrip("/") + "/").startswith(folder.rstrip("/") + "/")
 
 
 def _nested(a: str, b: str) -> bool:
