@@ -208,7 +208,7 @@ def check(
         _write(findings.to_sarif(found, sorted(ran.values(), key=lambda r: order[r.id]), errors))
     elif found:
         # as `dockopt fix` counts them: a change made to several instructions is one change
-        changes = len({(f.path, f.id, f.message) for f in found if f.fixable})
+        changes = len({(f.path, f.id, f.message, f.detail) for f in found if f.fixable})  # as fix counts them: by whole message
         print(f"dockopt: {len(found)} finding(s); `dockopt fix` makes {changes} change(s)", file=sys.stderr)
     if errors:
         raise typer.Exit(2)

@@ -575,8 +575,8 @@ def test_sarif_is_valid_and_complete(tmp_path: Path) -> None:
         assert location["region"]["startLine"] == f.line and location["region"]["startColumn"] == f.column
         assert result["message"]["text"] == f.message
         if f.detail:  # the short message, then its detail, for viewers that render Markdown
-            assert result["message"]["markdown"] == f"{f.message}\n\n{f.detail}" == \
-                f"{f.message}\n\n{result['properties']['detail']}"
+            assert result["message"]["markdown"].split("\n\n") == [f.message, *f.detail.splitlines()]
+            assert result["properties"]["detail"] == f.detail
         else:
             assert "markdown" not in result["message"] and "detail" not in result["properties"]
     assert any(f.detail for f in found) and not all(f.detail for f in found)
@@ -857,3 +857,18 @@ def test_a_stage_split_answers_for_the_whole_stage() -> None:
     example = Path(__file__).parents[1] / "examples" / "node-app"
     found = find((example / "Dockerfile").read_text(), TRANSFORMS, CHECKS, BuildContext(str(example)))
     assert "DO202" in {f.id for f in found} and "DO514" not in {f.id for f in found}
+
+
+def test_apt_lists_kept_says_what_the_run_really_does() -> None:
+    text = (
+        "FROM debian:12\n"
+        "RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y curl\n"
+        "RUN apt-get update && apt-get install -y git && ls -l /var/lib/apt/lists\n"
+        "RUN --mount=type=cache,target=/var/lib/apt apt-get update && apt-get install -y vim\n"
+        "RUN apt-get update && apt-get install -y make && rm -f /var/lib/apt/lists/*_*\n"
+        "CMD [\"x\"]\n")
+    found = {f.line: (f.severity, f.message) for f in problems("DO520", text)}
+    assert found[2] == ("info", "apt's cache is a --mount here, its lists are not: DO302 leaves the RUN alone")
+    assert found[3][0] == "info" and "works on /var/lib/apt/lists itself" in found[3][1]  # `ls` deletes nothing
+    assert found[4] == ("style", "the apt lists are a --mount here: they stay out of the image")
+    assert found[5][0] == "style" and "deletes the apt lists already" in found[5][1]

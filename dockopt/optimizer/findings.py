@@ -356,7 +356,7 @@ def to_sarif(findings: Sequence[Finding], rules: Sequence, errors: Sequence[tupl
         result = {
             "ruleId": f.id,
             "level": _SARIF_LEVEL[f.severity],
-            "message": {"text": f.message, **({"markdown": f"{f.message}\n\n{f.detail}"} if f.detail else {})},
+            "message": {"text": f.message, **({"markdown": _markdown(f)} if f.detail else {})},
             "locations": [_location(f.path, cwd, {
                 "startLine": f.line, "startColumn": f.column, "endLine": f.end_line, "endColumn": f.end_column,
             })],
@@ -386,6 +386,11 @@ def to_sarif(findings: Sequence[Finding], rules: Sequence, errors: Sequence[tupl
     }
     log = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _markdown(f: Finding) -> str:
+    """The message, then each line of its detail as a paragraph (Markdown joins lines)."""
+    return "\n\n".join([f.message, *f.detail.splitlines()])
 
 
 def _rule(rule) -> dict:

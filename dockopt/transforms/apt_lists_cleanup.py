@@ -105,16 +105,30 @@ def _kept(later, stage, ins) -> tuple[str, str, str] | None:
                 "dist-clean removes the lists and keeps apt's Release files; hadolint DL3009 looks for "
                 "`rm -rf /var/lib/apt/lists/*` only.")
     if "/var/lib/apt/lists" in script:
-        return ("deleted", "this RUN deletes the apt lists already, its own way",
-                "hadolint DL3009 looks for `rm -rf /var/lib/apt/lists/*` only.")
+        if re.search(r"\brm\b[^;&|\n]*/var/lib/apt/lists", script):
+            return ("deleted", "this RUN deletes the apt lists already, its own way",
+                    "hadolint DL3009 looks for `rm -rf /var/lib/apt/lists/*` only.")
+        return ("named", "this RUN works on /var/lib/apt/lists itself: DO302 leaves its lists to it",
+                "A cleanup appended after what the RUN does there might undo or break it; delete the lists "
+                "at its end if nothing later needs them.")
     if mounts_apt(ins):
-        return "mounted", "apt's folders are --mounts here: the lists stay out of the image", ""
+        if any(_covers(t, "/var/lib/apt/lists") for t in mount_targets(ins)):
+            return "mounted", "the apt lists are a --mount here: they stay out of the image", ""
+        return ("mounted-cache", "apt's cache is a --mount here, its lists are not: DO302 leaves the RUN alone",
+                "A RUN that mounts apt's folders is set up by hand; delete /var/lib/apt/lists/* at its end, or "
+                "mount it too.")
     reader = _reader(later, stage, ins)
     if reader is not None:
         return ("reader", f"apt lists kept: a later instruction (line {reader.start_line}) reads them",
                 "It runs apt without `apt-get update` first (or a script that may): deleting the lists would "
                 "break it.")
     return None
+
+
+def _covers(target: str, path: str) -> bool:
+    """Whether a mount at `target` holds `path`."""
+    target = target.rstrip("/")
+    return bool(target) and (path == target or path.startswith(target + "/"))
 
 
 def mounts_apt(ins) -> bool:
