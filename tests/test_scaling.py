@@ -18,12 +18,12 @@ from conftest import corpus_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dockopt.optimizer import dockerignore, runs
+from dockopt.optimizer import dockerignore, runs, shell
 from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.edits import Edit, apply, compatible, overlaps
 from dockopt.optimizer.pipeline import Round, _back, optimize
 from dockopt.optimizer.pragmas import Pragmas
-from dockopt.optimizer.shell import ShellSyntaxError, _Parser, commands
+from dockopt.optimizer.shell import Command, ShellSyntaxError, _Parser, commands
 from dockopt.optimizer.shell_plain import plain_found
 from dockopt.optimizer.syntax import Dockerfile, parse
 from dockopt.optimizer.verify import _toucher
@@ -272,6 +272,55 @@ def test_plain_scripts_of_the_corpus_give_the_parsers_commands() -> None:
                 assert _parser_found(ins.shell) == sorted(fast), ins.shell
                 checked += 1
     assert checked > 100
+
+
+def _made_by_the_dataclass(found, text, to_source):
+    """The commands of the records, each made by Command's own constructor (as `_built`
+    once made them)."""
+    where = to_source or (lambda i: i)
+    made = []
+    for start, end, spans, op, context in sorted(found):
+        words = [shell._literal(text[s:e]) for s, e in spans]
+        assignments = 0
+        while assignments < len(words) and shell._ASSIGNMENT.match(text, *spans[assignments]):
+            assignments += 1
+        made.append(Command(words=words, raw=text[start:end], start=where(start), end=where(end - 1) + 1, op=op,
+                            context=context, spans=tuple((where(s), where(e - 1) + 1) for s, e in spans),
+                            assignments=assignments))
+    return made
+
+
+def _same_commands(text: str, to_source=None) -> None:
+    try:
+        fast = shell.parse_commands(text, to_source)
+    except ShellSyntaxError:
+        return
+    found = plain_found(text) or _parser_found(text)
+    made = _made_by_the_dataclass(found, text, to_source)
+    assert fast == made
+    assert [vars(c) for c in fast] == [{**vars(c), "name": c.name} for c in made]  # `name` too, once found
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_SHELL_PIECES + ["'a b'", '"$x y"', "a\\ b", "X=1", "a[1]=2"]), max_size=14))
+def test_commands_are_made_as_their_dataclass_makes_them(pieces) -> None:
+    text = "".join(pieces)
+    _same_commands(text)
+    _same_commands(text, lambda i: 3 * i + 7)
+
+
+def test_commands_of_the_corpus_are_made_as_their_dataclass_makes_them() -> None:
+    files = corpus_files()
+    if not files:
+        pytest.skip("no corpus")
+    for path in files:
+        try:
+            tree = parse(Path(path).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            continue
+        for ins in tree.instructions:
+            if ins.shell:
+                _same_commands(ins.shell, ins.offset_map(0))
 
 
 # --------------------------------------------------------------------------- whole files

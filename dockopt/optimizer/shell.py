@@ -206,8 +206,8 @@ def parse_commands(text: str, to_source: Callable[[int], int] | None = None) -> 
             # `$(echo $(echo ...))` hundreds deep: read like a script with a syntax error,
             # so the RUN is left as it is and the rest of the file is still rewritten
             raise ShellSyntaxError("nested too deeply to read", parser.pos) from None
-        found = parser.found
-    return _built(found, text, to_source)
+        return _built(parser.found, text, to_source)
+    return _built(found, text, to_source, plain=True)
 
 
 def commands_found(parser: _Parser, text: str, to_source: Callable[[int], int] | None = None) -> list[Command]:
@@ -216,27 +216,42 @@ def commands_found(parser: _Parser, text: str, to_source: Callable[[int], int] |
     return _built(parser.found, text, to_source)
 
 
-def _built(found: list[_Found], text: str, to_source: Callable[[int], int] | None) -> list[Command]:
-    where = to_source or (lambda i: i)
+def _built(
+    found: list[_Found], text: str, to_source: Callable[[int], int] | None, plain: bool = False
+) -> list[Command]:
+    """The commands of the parser's records. `plain`: the records are `shell_plain`'s,
+    whose words hold no quote, escape or expansion, so each word is its own literal.
+
+    Each command is made as its dataclass would make it, without the frozen `__init__`'s
+    call of `object.__setattr__` per field: a file of 150,000 RUNs builds one command per
+    RUN twice (its RUNs, then the RUN they are merged into), `tests/test_scaling.py` checks
+    the two ways agree."""
+    new, is_assignment = object.__new__, _ASSIGNMENT.match
     result = []
     for start, end, spans, op, context in sorted(found):
-        words = [_literal(text[s:e]) for s, e in spans]
+        words = [text[s:e] for s, e in spans] if plain else [_literal(text[s:e]) for s, e in spans]
         assignments = 0
-        while assignments < len(words) and _ASSIGNMENT.match(text, spans[assignments][0], spans[assignments][1]):
+        while assignments < len(words) and is_assignment(text, spans[assignments][0], spans[assignments][1]):
             assignments += 1
-        command = Command(
+        if to_source is None:
+            where_start, where_end, where_spans = start, end, tuple((s, e) for s, e in spans)
+        else:
+            where_start, where_end = to_source(start), to_source(end - 1) + 1
+            where_spans = tuple((to_source(s), to_source(e - 1) + 1) for s, e in spans)
+        command = new(Command)
+        # `name` among them, rather than found on first use (where the cached property's
+        # lock costs more than finding it): every transform asks every command for it.
+        command.__dict__.update(
             words=words,
             raw=text[start:end],
-            start=where(start),
-            end=where(end - 1) + 1,
+            start=where_start,
+            end=where_end,
             op=op,
             context=context,
-            spans=tuple((where(s), where(e - 1) + 1) for s, e in spans),
+            spans=where_spans,
             assignments=assignments,
+            name=words[assignments] if len(words) > assignments else "",
         )
-        # `name`, filled in here rather than on first use (where the cached property's
-        # lock costs more than finding it): every transform asks every command for it.
-        command.__dict__["name"] = words[assignments] if len(words) > assignments else ""
         result.append(command)
     return result
 

@@ -27,6 +27,11 @@ _BLANKS = re.compile(r"[ \t]*")
 _WORD = re.compile(r"[^ \t\n;&|<>]+")
 _OPERATOR = re.compile(r";;&|&&|\|\||;;|;&|\|&|&|\||;|\n")
 _SEPARATORS = frozenset({"&&", "||", "|", ";", "&"})
+# Blanks, then a redirection and its target, an operator or a word, tried in that order.
+_TOKEN = re.compile(
+    rf"[ \t]*(?:(?P<redirect>{REDIRECT.pattern})[ \t]*(?P<target>{_WORD.pattern})?"
+    rf"|(?P<operator>{_OPERATOR.pattern})|(?P<word>{_WORD.pattern}))"
+)
 
 Found = tuple[int, int, list[tuple[int, int]], "str | None", tuple[str, ...]]
 
@@ -37,49 +42,49 @@ def plain_found(text: str) -> list[Found] | None:
     The scan follows `_Parser.list` and `_Parser.simple`: at each place, blanks; then a
     redirection (`>`, `2>&1`, `&>`: it ends the command's text but is not a word), an
     operator (it ends the command), or a word (the first one of a command must not be a
-    reserved word: `if`, `{`, `!` start compound commands, left to the full parser)."""
+    reserved word: `if`, `{`, `!` start compound commands, left to the full parser). One
+    match of `_TOKEN` reads each (blanks, then the first of the three that matches, as
+    separate matches did in that order): a script's cost is one match per token."""
     if _NOT_PLAIN.search(text):
         return None
     found: list[Found] = []
     op, seen = None, False
     start = end = -1  # the command being read: where it starts and ends (-1: none)
     spans: list[tuple[int, int]] = []
-    pos, size = 0, len(text)
+    pos, token = 0, _TOKEN.match
     while True:
-        pos = _BLANKS.match(text, pos).end()
-        if pos >= size:
+        m = token(text, pos)
+        if m is None:
+            if text[pos:].strip(" \t"):
+                return None  # not reached: every character but a blank starts a token
             break
-        m = REDIRECT.match(text, pos)
-        if m is not None:
-            target = _WORD.match(text, _BLANKS.match(text, m.end()).end())
-            if target is None:
-                return None  # a redirection without a target
+        kind = m.lastgroup
+        if kind == "word":
             if start < 0:
-                start = pos
-            pos = end = target.end()
-            continue
-        m = _OPERATOR.match(text, pos)
-        if m is not None:
+                if RESERVED.match(text, m.start(kind)):
+                    return None  # a compound command
+                start = m.start(kind)
+            spans.append(m.span(kind))
+            pos = end = m.end()
+        elif kind == "operator":
             if start >= 0:
                 found.append((start, end, spans, op, ()))
                 start, spans, seen, op = -1, [], True, None
-            token = m.group()
-            if token == "\n":
+            token_text = m.group(kind)
+            if token_text == "\n":
                 if seen and op is None:
                     op = "\n"
-            elif token in _SEPARATORS and seen and op is None:
-                op = token
+            elif token_text in _SEPARATORS and seen and op is None:
+                op = token_text
             else:
                 return None  # `;;`, `|&`, an operator with no command before it
             pos = m.end()
-            continue
-        m = _WORD.match(text, pos)
-        if start < 0:
-            if RESERVED.match(text, pos):
-                return None  # a compound command
-            start = pos
-        spans.append(m.span())
-        pos = end = m.end()
+        elif kind == "target":
+            if start < 0:
+                start = m.start("redirect")
+            pos = end = m.end()
+        else:
+            return None  # a redirection without a target
     if start >= 0:
         found.append((start, end, spans, op, ()))
     elif op in ("&&", "||", "|"):
