@@ -831,6 +831,20 @@ def test_lists_deleted_already_is_only_style() -> None:
     assert read.severity == "info" and "(line 3) reads them" in read.message
     [offline] = problems("DO521", "FROM alpine:3.20\nRUN apk add --no-network --virtual .deps so:libc.musl-x86_64.so.1")
     assert offline.severity == "style" and "--no-network" in offline.message
+    [mounted] = problems("DO521", "FROM alpine:3.20\nRUN --mount=type=cache,target=/var/cache/apk apk add curl")
+    assert mounted.severity == "style" and "cache --mount" in mounted.message
+    [kept] = problems("DO521", "FROM alpine:3.20\nRUN apk add --cache-dir /var/cache/apk curl")
+    assert kept.severity == "info" and "on purpose" in kept.message
+
+
+@pytest.mark.parametrize("run", ["cd /src && make", "mkdir -p /src && cd /src && make"])
+def test_without_do108_do511_names_the_cd_do108_would_rewrite(run: str) -> None:
+    # a cd after set-up commands that do the same in any folder is DO108's too: DO511 must
+    # not call it a cd "after other commands" when DO108 is not among the rules that ran
+    [cd] = problems("DO511", f"FROM debian:12\nWORKDIR /\nRUN {run}\n")
+    assert cd.message == "`cd /src`: DO108 cd-to-workdir makes it a WORKDIR"
+    fixed = find(dockerfile(f"FROM debian:12\nWORKDIR /\nRUN {run}\n"), TRANSFORMS, CHECKS)
+    assert [f.id for f in fixed if f.line == 3] == ["DO108"]
 
 
 def test_a_workdir_restored_below_a_run_belongs_to_that_run() -> None:

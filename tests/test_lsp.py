@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from dockopt.checks import ALL as CHECKS
 from dockopt.optimizer.context import BuildContext
 from dockopt.optimizer.findings import find
 from dockopt.optimizer.pipeline import optimize
@@ -232,11 +233,12 @@ def apply_edits(text: str, edits: list[dict], encoding: str = "utf-16") -> str:
 
 
 def expected_diagnostics(text: str, folder: Path | None, encoding: str = "utf-16", safe_only: bool = False) -> list:
-    """(code, start, end, message) of each finding `dockopt check` reports for the transforms."""
-    found = find(text, ALL, [], BuildContext(folder), safe_only)
+    """(code, start, end, message) of each finding `dockopt check` reports: the changes, whose
+    message says their safety, and the checks' findings with no fix."""
+    found = find(text, ALL, CHECKS, BuildContext(folder), safe_only)
     return sorted(
         (f.id, lsp_position(text, f.line, f.column, encoding), lsp_position(text, f.end_line, f.end_column, encoding),
-         f"{f.message} ({f.safety})")
+         f"{f.message} ({f.safety})" if f.fixable else f.message)
         for f in found
     )
 
@@ -301,7 +303,7 @@ def test_diagnostics_on_open_are_the_findings_of_dockopt_check(start, tmp_path: 
     assert diagnostics, "the sample needs work"
     assert all(d["source"] == "dockopt" and d["severity"] == 2 for d in diagnostics)  # warnings
     # the short message is the diagnostic's; its detail rides along as data and related information
-    details = {f.id: f.detail for f in find(NEEDS_WORK, ALL, [], BuildContext(tmp_path)) if f.detail}
+    details = {f.id: f.detail for f in find(NEEDS_WORK, ALL, CHECKS, BuildContext(tmp_path)) if f.detail}
     assert details, "the sample has a change with a detail"
     for d in diagnostics:
         if d["code"] in details:
@@ -310,6 +312,23 @@ def test_diagnostics_on_open_are_the_findings_of_dockopt_check(start, tmp_path: 
             assert d["relatedInformation"][0]["location"] == {"uri": uri, "range": d["range"]}
         else:
             assert "data" not in d and "relatedInformation" not in d
+    assert client.close() == 0
+
+
+def test_diagnostics_include_the_findings_with_no_fix(start, tmp_path: Path) -> None:
+    text = "FROM python:3.12-slim\nARG PASSWORD=hunter2\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n"
+    uri = write(tmp_path / "Dockerfile", text)
+    client = start()
+    client.open(uri, text)
+    diagnostics = client.diagnostics(uri)
+    assert got(diagnostics) == expected_diagnostics(text, tmp_path)
+    [secret] = [d for d in diagnostics if d["code"] == "DO501"]  # a check: no fix
+    assert secret["severity"] == 1 and secret["range"]["start"]["line"] == 1
+    assert secret["data"]["detail"]  # what to do instead, as `dockopt check` prints it under the finding
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": secret["range"], "context": {"diagnostics": [secret]},
+    })
+    assert not [a for a in actions or [] if a.get("kind") == "quickfix"]  # nothing to apply
     assert client.close() == 0
 
 
@@ -391,7 +410,8 @@ def test_the_projects_configuration_is_honoured(start, tmp_path: Path) -> None:
     client.open(uri, NON_ASCII)
     codes = {d["code"] for d in client.diagnostics(uri)}
     assert "DO102" not in codes
-    assert codes and all(by_id(c).safety == "safe" for c in codes)
+    changes = {c for c in codes if c in {t.id for t in ALL}}
+    assert changes and all(by_id(c).safety == "safe" for c in changes)
     (tmp_path / ".dockopt.toml").write_text('select = ["no-such-rule"]\n')
     client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
     [diagnostic] = client.diagnostics(uri)

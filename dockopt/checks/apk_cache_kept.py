@@ -28,10 +28,11 @@ from dockopt.optimizer.messages import joined
 def find(dockerfile):
     from dockopt.transforms.apk_no_cache import left_alone
 
-    for _, cmd, (first, detail) in left_alone(dockerfile):
+    for _, cmd, why, (first, detail) in left_alone(dockerfile):
         start, end = cmd.word_span(cmd.assignments)
-        # no index in the layer (--no-network, a cache mount): nothing to fix, only hadolint's view
-        severity = None if "--cache-dir" in first else "style"
+        # a cache kept on purpose is worth a word (info); no index in the layer at all
+        # (--no-network, a cache mount) leaves only hadolint's view of it (style)
+        severity = None if why == "--cache-dir" else "style"
         yield Problem(start, cmd.end, joined(f"no --no-cache: {first}", detail), severity=severity)
 
 

@@ -77,9 +77,12 @@ def find(dockerfile):
         if leading is None:
             leading = left_alone(dockerfile)
         reason = leading.get(id(ins))
+        # With no reason on record DO108 rewrites this RUN's first top-level cd: the leading
+        # one, or one after set-up commands that do the same in any folder.
+        rewritten = next((n for n, c in cds if not c.context), None) if reason is None else None
         for n, cmd in cds:
             target = " ".join(cmd.words[cmd.assignments + 1 :]) or "~"
-            if n == _first_command(cmds) and reason is None:
+            if n == rewritten:
                 first, detail = "DO108 cd-to-workdir makes it a WORKDIR", "DO108 is not among the rules that ran."
             else:
                 first, detail = _why(cmds, n, cmd, target, reason if n == _first_command(cmds) else None)

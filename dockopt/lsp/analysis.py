@@ -3,11 +3,12 @@
 Plain data in, plain data out, no pygls: the server (dockopt/lsp/server.py) only moves
 these answers over the wire, and runs them off its event loop.
 
-- `diagnose`: one problem per change `dockopt check` would report, found the way it finds
-  them (the pipeline's proposal step, one round, grouped by `findings.grouped_changes` into the
-  edits one transform makes in one instruction or the two halves of a move), with the
-  range `dockopt check` reports and the change's own edits for its quick fix. Invalid
-  input is one problem at the parse error; a bad project configuration one at the top.
+- `diagnose`: what `dockopt check` reports, found the way it finds them: one problem per
+  change of the pipeline's run to its fixed point (grouped by `findings.grouped_changes`
+  into the edits one transform makes in one instruction or the two halves of a move),
+  with its range and, for a first-round change, its own edits as its quick fix; then one
+  per check finding no change answers (`findings.unfixed`). Invalid input is one problem
+  at the parse error; a bad project configuration one at the top.
 - `format_edits`: the whole pipeline (every round) with `safe` transforms only, or with
   `review` ones too when the editor asks, turned into line edits by `line_edits`.
 - `line_edits`: the smallest set of whole-line replacements that turns one text into
@@ -101,6 +102,7 @@ class Formatting:
 @dataclass(frozen=True)
 class _Rules:
     transforms: tuple
+    checks: tuple
     review: bool  # the project's: whether `review` transforms are reported
 
 
@@ -116,12 +118,12 @@ def _rules(path: str | None) -> _Rules:
     key = (config.select, config.ignore, bool(config.cache_mounts))
     if key not in _chosen:
         try:
-            transforms, _ = choose_rules(config.select, config.ignore, with_checks=False, noun="transform",
-                                         switched_on=("cache-mounts",) if config.cache_mounts else ())
+            transforms, checks = choose_rules(config.select, config.ignore,
+                                              switched_on=("cache-mounts",) if config.cache_mounts else ())
         except UnknownRule as exc:
             raise UnknownRule(f"{config.path}: {exc}") from None
-        _chosen[key] = tuple(transforms)
-    return _Rules(_chosen[key], config.review)
+        _chosen[key] = (tuple(transforms), tuple(checks))
+    return _Rules(*_chosen[key], config.review)
 
 
 def _context(path: str | None):
@@ -138,7 +140,9 @@ def diagnose(text: str, path: str | None, settings: Settings = Settings(), encod
     document's file path, None for an untitled one."""
     from dockopt.optimizer.config import ConfigError
     from dockopt.rules import UnknownRule
-    from dockopt.optimizer.findings import TRANSFORM_SEVERITY, Locator, applied_changes, grouped_changes
+    from dockopt.optimizer.findings import (
+        TRANSFORM_SEVERITY, CheckCrashed, Locator, applied_changes, grouped_changes, unfixed,
+    )
     from dockopt.optimizer.pipeline import TransformCrashed
     from dockopt.optimizer.syntax import ParseError, parse
     from dockopt.optimizer.verify import VerificationError
@@ -155,28 +159,43 @@ def diagnose(text: str, path: str | None, settings: Settings = Settings(), encod
         analysis.problems.append(_parse_error(analysis.index, exc))
         return analysis
     where = Locator(tree)
+    context = _context(path)
     try:
-        changes = applied_changes(tree, rules.transforms, _context(path), not (rules.review or settings.review))
+        changes = applied_changes(tree, rules.transforms, context, not (rules.review or settings.review))
     except (TransformCrashed, VerificationError) as exc:
         analysis.problems.append(_at_top(analysis.index, "error", f"internal error ({exc}); {_BUG}"))
         return analysis
     index = analysis.index
     exact = {id(e) for _, e, _, first in changes if first}
+    reported: set[tuple[str, int]] = set()  # (transform id, instruction index), as `dockopt check` keeps it
     for transform, edits, safety in grouped_changes([(t, e, s) for t, e, s, _ in changes], where):
         end = max(e.end for e in edits)
         start = where.snap(edits[0].start, end)
+        reported.update((transform.id, i) for e in edits for i in where.covered(e, edits))
+        message, detail = split_message(edits[0].explanation)
         analysis.problems.append(Problem(
             index.position(start), index.position(end),
             getattr(transform, "severity", TRANSFORM_SEVERITY),
-            f"{split_message(edits[0].explanation)[0]} ({safety})",
+            f"{message} ({safety})",
             transform.id,
-            f"{transform.id} {transform.name}: {split_message(edits[0].explanation)[0]}",
+            f"{transform.id} {transform.name}: {message}",
             safety,
             # a quick fix for what applies to this text as it is; a change a later round
             # made (on the text earlier ones wrote) comes with fix-all and formatting
             tuple(edits) if all(id(e) in exact for e in edits) else (),
-            split_message(edits[0].explanation)[1],
+            detail,
         ))
+    # and what `dockopt check` reports with no fix (no quick fix either)
+    try:
+        for check, p, _ in unfixed(tree, rules.checks, context, where, reported):
+            message, detail = split_message(p.message)
+            end = max(p.start, min(p.end, len(text)))
+            analysis.problems.append(Problem(
+                index.position(p.start), index.position(end), p.severity or check.severity, message, check.id,
+                detail=detail,
+            ))
+    except CheckCrashed as exc:
+        analysis.problems.append(_at_top(analysis.index, "error", f"internal error ({exc}); {_BUG}"))
     return analysis
 
 

@@ -1,10 +1,11 @@
 """The language server: pygls wiring around dockopt/lsp/analysis.py.
 
-- Diagnostics on open, save and change: one per change dockopt would make, code = the
-  transform's id. Changes are debounced (`DEBOUNCE` seconds after the last keystroke)
+- Diagnostics on open, save and change: what `dockopt check` reports, one per change
+  dockopt would make (code = the transform's id) and one per finding with no fix (code =
+  the check's id). Changes are debounced (`DEBOUNCE` seconds after the last keystroke)
   and every analysis runs on one worker thread, never on the event loop, so a slow file
   cannot hold up other requests; a result for a version that has since changed is dropped.
-- Code actions: a `quickfix` per diagnostic (that change's edits) and `source.fixAll.dockopt`
+- Code actions: a `quickfix` per change (its edits) and `source.fixAll.dockopt`
   (every `safe` change, as formatting does).
 - Formatting: `safe` rewrites only, or `review` ones too when the editor's settings say
   `{"dockopt": {"review": true}}` (initializationOptions, workspace/configuration, or

@@ -162,8 +162,6 @@ def find(
 ) -> list[Finding]:
     """The findings for one Dockerfile, in source order. Raises ParseError for invalid
     input, TransformCrashed or CheckCrashed for a dockopt bug."""
-    from dockopt.optimizer import images
-
     tree = source if isinstance(source, Dockerfile) else parse(source)
     context = context or BuildContext(None)
     where = Locator(tree)
@@ -178,6 +176,23 @@ def find(
             path, start, end, transform.id, transform.name, getattr(transform, "severity", TRANSFORM_SEVERITY),
             edits[0].explanation, True, safety, transform.hadolint, getattr(transform, "buildkit", ()),
         ))
+    for check, p, hadolint in unfixed(tree, checks, context, where, reported):
+        findings.append(where.finding(
+            path, p.start, p.end, check.id, check.name, p.severity or check.severity, p.message, False,
+            None, hadolint, check.buildkit,
+        ))
+    findings.sort(key=lambda f: (f.line, f.column, f.id))
+    return findings
+
+
+def unfixed(tree: Dockerfile, checks: Sequence[Check], context: BuildContext, where: "Locator",
+            reported: set[tuple[str, int]]):
+    """The checks' problems, as (check, problem, hadolint rules), that pragmas leave and no
+    change already answers: `reported` holds (transform id, instruction index) for each
+    instruction a change rewrites, and a check is quiet where a transform it names in
+    `fixed_by` rewrites what its problem is about. Raises CheckCrashed."""
+    from dockopt.optimizer import images
+
     pragmas = Pragmas(tree)
     for check in checks:
         try:
@@ -194,12 +209,7 @@ def find(
             about = range(where.instruction(first), where.instruction(max(first, last - 1)) + 1)
             if any((t, i) in reported for t in check.fixed_by for i in about):
                 continue
-            findings.append(where.finding(
-                path, p.start, p.end, check.id, check.name, p.severity or check.severity, p.message, False,
-                None, hadolint, check.buildkit,
-            ))
-    findings.sort(key=lambda f: (f.line, f.column, f.id))
-    return findings
+            yield check, p, hadolint
 
 
 def grouped_changes(proposed, where: "Locator") -> list[tuple["Transform", list["Edit"], str]]:

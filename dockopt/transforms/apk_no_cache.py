@@ -87,8 +87,9 @@ _KEPT = {
 
 
 def left_alone(dockerfile):
-    """(RUN, `apk add` command, (first line, detail)) for each `apk add` without
-    `--no-cache` that DO311 leaves as it is, and why."""
+    """(RUN, `apk add` command, why, (first line, detail)) for each `apk add` without
+    `--no-cache` that DO311 leaves as it is: why is "mounted" (a cache mount over apk's
+    cache), "--no-network" or "--cache-dir"."""
     from dockopt.optimizer.shell import commands
 
     for _, runs in sh_stages(dockerfile):
@@ -100,11 +101,11 @@ def left_alone(dockerfile):
                 if "--no-cache" in options:
                     continue
                 if any(covers(t, p) for t in cache_mounts(ins) for p in _CACHES):
-                    yield ins, c, ("apk's cache is a cache --mount here: it stays out of the image", "")
+                    yield ins, c, "mounted", ("apk's cache is a cache --mount here: it stays out of the image", "")
                 elif "--no-network" in options:
-                    yield ins, c, _KEPT["--no-network"]
+                    yield ins, c, "--no-network", _KEPT["--no-network"]
                 elif "--cache-dir" in options:
-                    yield ins, c, _KEPT["--cache-dir"]
+                    yield ins, c, "--cache-dir", _KEPT["--cache-dir"]
 
 
 TRANSFORM = Transform(
