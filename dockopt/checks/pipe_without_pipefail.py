@@ -56,11 +56,12 @@ def find(dockerfile):
 
 
 def _message(reason: str, detail: str) -> str:
-    head = detail.split(": ", 1)[0].split(" (", 1)[0] if detail else ""
+    head, _, rest = detail.partition(": ")
     if reason == "hazard":
-        return joined(f"no pipefail: it would change this RUN ({clip(head, 52)})", detail)
+        return joined(f"no pipefail: it would change this RUN ({clip(head, 52)})", _more(head, rest, 52, detail))
     if reason == "bash":
-        return joined(f"no pipefail: bash would run this RUN differently ({clip(head, 40)})", detail)
+        return joined(f"no pipefail: bash would run this RUN differently ({clip(head, 40)})",
+                      _more(head, rest, 40, detail))
     if reason == "variable":
         return joined(f"no pipefail: bash would start differently here, {clip(detail, 40)}", detail)
     if reason == "image":
@@ -74,6 +75,14 @@ def _message(reason: str, detail: str) -> str:
     from dockopt.transforms.pipefail import REASONS
 
     return joined(f"no pipefail: {REASONS.get(reason, reason)}", detail)
+
+
+def _more(head: str, rest: str, room: int, detail: str) -> str:
+    """The detail under a first line that quotes `head` in `room` characters: what follows
+    the head (the whole reason when the head did not fit), not the head again."""
+    if len(head) > room:
+        return detail
+    return rest[:1].upper() + rest[1:] + "." if rest else ""
 
 
 def _exec_pipe(argv) -> bool:

@@ -485,6 +485,15 @@ def current_tag(name: str) -> str | None:
     return data()["official"][img.family]["current"]
 
 
+def snapshot_date(name: str) -> str | None:
+    """The date of the manifest snapshot dockopt read the official image `name` from
+    (YYYY-MM-DD, from its source line), or None."""
+    img = describe(name)
+    entry = data()["official"].get(img.family or "", {})
+    found = re.search(r"\d{4}-\d{2}-\d{2}", entry.get("source", ""))
+    return found.group() if found else None
+
+
 def replacement(ref: str, args: Mapping[str, str] | None = None) -> Suggestion | None:
     """For a deprecated image (openjdk): its successor with the same tag, or version and flavours."""
     img = describe(ref, args)

@@ -168,8 +168,12 @@ def _stage(dockerfile, stage, pragmas, why=None):
             details = [f"WORKDIR {', '.join(folders)}"] if len(folders) > 1 or "..." in first else []
             if restore:
                 back = f", then back to WORKDIR {orig}"
-                first += back if len(first + back) <= 100 else ", then back"
-                details.append(f"Then back to WORKDIR {orig}: the instructions after it see the folder they saw.")
+                if len(first + back) <= 100:
+                    first += back
+                    details.append("Set back, the instructions after it see the folder they saw.")
+                else:
+                    first += ", then back"
+                    details.append(f"Then back to WORKDIR {orig}: the instructions after it see the folder they saw.")
             detail = "\n".join(details)
             note = joined(first, detail)
         edits = [Edit(e.start, e.end, e.text, note) for e in segment]

@@ -1,8 +1,9 @@
 """DO204 pin-base-tag: give an untagged or `:latest` base image an explicit version tag.
 
 What it does
-    `FROM ubuntu` and `FROM node:latest` get the version tag `latest` stands for today in
-    the official images (`ubuntu:26.04`, `node:26`), from dockopt's knowledge base.
+    `FROM ubuntu` and `FROM node:latest` get the version tag `latest` stood for in the
+    official images (`ubuntu:26.04`, `node:26`) on the date of dockopt's snapshot of their
+    manifests, which the message names.
 
 Why
     `latest` moves: the same Dockerfile builds a different image next month, and a rebuild of
@@ -16,7 +17,7 @@ Example
     that lists `latest`: its shortest tag that starts with a version number
     (`fluentd` -> `fluentd:v1.19-1`), else the Debian or Ubuntu release it names
     (`buildpack-deps` -> `buildpack-deps:trixie`); never a rolling name such as `stable`.
-    Every tag of that entry names the same image as `latest` today.
+    Every tag of that entry named the same image as `latest` on the snapshot's date.
 
 When it is not safe
     Always `review`: the tag is the current one in dockopt's snapshot of the official
@@ -41,6 +42,8 @@ _PRERELEASE = re.compile(r"rc|ea|alpha|beta|preview|tip", re.IGNORECASE)
 
 
 def fix(dockerfile, context):
+    from dockopt.optimizer import images
+
     names = {s.name.lower() for s in dockerfile.stages if s.name}
     for stage in dockerfile.stages:
         ref = stage.image
@@ -53,10 +56,11 @@ def fix(dockerfile, context):
         span = base_span(stage)
         if current is None or span is None:
             continue
+        date = images.snapshot_date(name)
         yield Edit(span[0], span[1], f"{name}:{current}", joined(
-            f"{ref} -> {name}:{current}: the tag `latest` stands for today",
+            f"{ref} -> {name}:{current}: what `latest` named {'on ' + date if date else 'in the snapshot'}",
             "A moving tag rebuilds differently over time; the pin comes from dockopt's snapshot of the "
-            "official images' manifests."))
+            f"official images' manifests{' (' + date + ')' if date else ''}: check it is still current."))
 
 
 def pin(name: str) -> str | None:
