@@ -16,8 +16,12 @@ Example
     COPY --from=Deps /app /app          COPY --from=deps /app /app
 
 When it is not safe
-    Always safe: BuildKit finds stages by their lower-case name, for `--from`, `FROM` and
-    `--target` alike, so nothing refers to another stage afterwards. A file where two
+    Always safe: BuildKit finds stages by their lower-case name for `--from`, `--mount
+    from=` and `--target`, so nothing refers to another stage afterwards. `FROM Builder` is
+    the exception: BuildKit does not lower the name a FROM gives before it looks for a
+    stage, so a file naming a stage that way fails with "invalid reference format:
+    repository name must be lowercase" (measured on Docker 26; docker/compose-cli#1414).
+    Lowered, it finds the stage its author meant: no file that built changes. A file where two
     names differ only in case (which BuildKit refuses) is left alone, as are references
     in quotes or variables (they find the stage either way).
 """
@@ -35,17 +39,19 @@ def fix(dockerfile, context):
     names = [s.name for s in stages if s.name]
     if len({n.lower() for n in names}) != len(names):
         return
-    wrong = {n.lower(): n for n in names if n != n.lower()}
-    if not wrong:
+    # Every stage's name: a reference in capitals is rewritten even where the stage's own
+    # name is lower case already (`--from=Base` that DO106 wrote for `--from=0`).
+    wrong = {n.lower(): n for n in names}
+    if not names or not re.search(r"[A-Z]", dockerfile.source):
         return
     source = dockerfile.source
     for stage in stages:
-        if stage.name in wrong.values():
+        if stage.name and stage.name != stage.name.lower():
             tokens = list(re.finditer(r"\S+", stage.from_.line))
             if tokens and tokens[-1].group() == stage.name:
                 yield from _edit(stage.from_, tokens[-1].start(), stage.name, source)
         target = stage.image.lower()
-        if target in wrong and stage.index > _index(stages, target):
+        if target in wrong and stage.image != target and stage.index > _index(stages, target):
             tokens = [t for t in list(re.finditer(r"\S+", stage.from_.line))[1:] if not t.group().startswith("--")]
             if tokens and tokens[0].group() == stage.image:
                 yield from _edit(stage.from_, tokens[0].start(), stage.image, source)
