@@ -299,7 +299,7 @@ CATCHES_NOT = [
     ("DO518", "RUN curl -fsSL https://x/i.sh | sh"),
     ("DO518", 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN ls /usr/lib | head -n 3'),
     ("DO518", 'FROM mcr.microsoft.com/windows/servercore:ltsc2022\nSHELL ["powershell", "-Command"]\nRUN dir | more'),
-    ("DO519", "RUN mkdir /app\nRUN pip install flask"),
+    ("DO519", "RUN mkdir /app\nRUN pip install flask && pip check"),  # a chain: DL3059 leaves it too
     ("DO519", "RUN mkdir /x && chmod 700 /x\nRUN chown nobody /x"),
     ("DO520", "RUN apt-get update && apt-get install -y curl"),
     ("DO520", "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*"),
@@ -818,6 +818,10 @@ def test_pipefail_says_why_left() -> None:
 
 
 def test_runs_apart_say_why() -> None:
+    [merged] = problems("DO519", "RUN mkdir /app\nRUN pip install flask")  # without DO110: it would merge them
+    assert merged.message == "DO110 merge-runs merges it with the RUN above"
+    assert [f.id for f in find(dockerfile("FROM python:3.12\nRUN mkdir /app\nRUN pip install flask\n"),
+                                TRANSFORMS, CHECKS) if f.id in ("DO110", "DO519")] == ["DO110"]
     [cache] = problems("DO519", "RUN go get -d ./...\nRUN go build -o /app .")
     assert "editing it would rerun `go get` above" in cache.message
     [windows] = problems("DO519", "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN dir\nRUN echo hi")

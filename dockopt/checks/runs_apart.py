@@ -44,10 +44,13 @@ def find(dockerfile):
                 continue  # a RUN chaining commands is left as its author split it (DL3059 too)
             key = (id(first), id(second))
             if key in reasons and reasons[key] is None:
-                continue  # DO110 merges them
-            first_line, detail = reasons.get(key) or _other_shell(first, second)
+                # DO110 merges them (when it runs, its change stands for this finding)
+                message = joined("DO110 merge-runs merges it with the RUN above", "DO110 is not among the rules that ran.")
+            else:
+                first_line, detail = reasons.get(key) or _other_shell(first, second)
+                message = joined(f"not merged with the RUN above: {first_line}", detail)
             start, end = second.keyword_span()
-            yield Problem(start, end, joined(f"not merged with the RUN above: {first_line}", detail))
+            yield Problem(start, end, message)
 
 
 def _commands(ins) -> int:
@@ -77,4 +80,5 @@ CHECK = Check(
     find=find,
     doc=__doc__,
     hadolint=("DL3059",),
+    fixed_by=("DO110",),
 )
