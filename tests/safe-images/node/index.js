@@ -1,0 +1,1 @@
+const isOdd = require("is-odd"); console.log("3 is odd:", isOdd(3));
