@@ -819,7 +819,7 @@ def test_pipefail_says_why_left() -> None:
 
 def test_runs_apart_say_why() -> None:
     [merged] = problems("DO519", "RUN mkdir /app\nRUN pip install flask")  # without DO110: it would merge them
-    assert merged.message == "DO110 merge-runs merges it with the RUN above"
+    assert merged.message == "as written, DO110 merge-runs merges it with the RUN above"
     assert [f.id for f in find(dockerfile("FROM python:3.12\nRUN mkdir /app\nRUN pip install flask\n"),
                                 TRANSFORMS, CHECKS) if f.id in ("DO110", "DO519")] == ["DO110"]
     [cache] = problems("DO519", "RUN go get -d ./...\nRUN go build -o /app .")

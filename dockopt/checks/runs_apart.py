@@ -44,8 +44,10 @@ def find(dockerfile):
                 continue  # a RUN chaining commands is left as its author split it (DL3059 too)
             key = (id(first), id(second))
             if key in reasons and reasons[key] is None:
-                # DO110 merges them (when it runs, its change stands for this finding)
-                message = joined("DO110 merge-runs merges it with the RUN above", "DO110 is not among the rules that ran.")
+                # DO110 merges them as written (where it does, its change stands for this finding)
+                message = joined("as written, DO110 merge-runs merges it with the RUN above",
+                                 "DO110 did not run, or another change made the RUN above a chain of commands, "
+                                 "which DO110 leaves as its author split it.")
             else:
                 first_line, detail = reasons.get(key) or _other_shell(first, second)
                 message = joined(f"not merged with the RUN above: {first_line}", detail)
