@@ -256,6 +256,24 @@ def _built(
     return result
 
 
+def script(ins: Instruction) -> tuple[str, Callable[[int], int], int] | None:
+    """The text the shell runs for a shell-form instruction, a map from its indexes to
+    source offsets, and where its top-level script ends in that text (its last command can
+    be followed there): the end of the text, or of the RUN's own line when heredocs after
+    it are data (`RUN cat <<EOF > f`); the end of the body when the one heredoc is the
+    script a shell runs (`RUN <<EOF`, `RUN <<EOF bash -e`). None for text that is not sh."""
+    found = _script(ins)
+    if found is None:
+        return None
+    text, to_source = found
+    if not ins.heredocs:
+        return text, to_source, len(text.rstrip())
+    words = raw_words(ins.shell)
+    if len(ins.heredocs) == 1 and heredoc_markers(ins.shell) and (len(words) == 1 or _feeds_shell(words)):
+        return text, to_source, len(text.rstrip())
+    return text, to_source, len(ins.shell.rstrip())
+
+
 def _script(ins: Instruction) -> tuple[str, Callable[[int], int]] | None:
     """The text the shell runs for `ins` and a map from its indexes to source offsets."""
     shell = ins.shell

@@ -36,8 +36,7 @@ When it is not safe
     the RUN is left alone, as it is when an ONBUILD trigger uses apt. Also left alone: a RUN
     with a cache, tmpfs or bind mount on /var/lib/apt or /var/cache/apt (the author manages
     apt's files there), a RUN that already removes /var/lib/apt/lists or runs `apt-get
-    dist-clean`, heredoc RUNs, a RUN whose script does not end with a command the cleanup
-    can follow (`&`, a trailing comment), and RUNs no POSIX shell runs. A later RUN that
+    dist-clean`, a RUN whose script does not end with a command the cleanup can follow (`&`, a trailing comment), and RUNs no POSIX shell runs. A later RUN that
     runs a script of its own (`./install.sh`, `/tmp/setup.sh`, `bash deps.sh`) counts as
     reading the lists, since the script cannot be read. Otherwise `safe`: only apt's
     downloaded index goes. A Dockerfile elsewhere that builds FROM this image must run
@@ -77,29 +76,25 @@ def verdicts(dockerfile):
     (or `apt update`): why DO302 adds no cleanup, as (kind, first line, detail), or None
     with where the cleanup goes. Kinds: "deleted" (the RUN deletes the lists already),
     "mounted" (apt's folders are mounts), "reader" (a later instruction reads them),
-    "heredoc", "tail" (the script cannot take the cleanup)."""
-    from dockopt.optimizer.shell import commands
+    "tail" (the script cannot take the cleanup)."""
+    from dockopt.optimizer.shell import commands, script
 
     later = _LaterStages(dockerfile)
     for stage, ins in sh_runs(dockerfile):
-        if ins.heredocs:
-            if "update" in ins.text and _MENTIONS_APT.search(ins.text):
-                yield stage, ins, ("heredoc", "apt lists kept: DO302 does not append to a heredoc RUN", ""), None
-            continue
         cmds = commands(ins)
         if not any(c.name in APT_PROGRAMS and verb(c) == "update" for c in cmds):
             continue
-        reason = _kept(later, stage, ins)
-        point = None if reason else _append_point(dockerfile, ins, cmds)
+        found = script(ins)
+        reason = _kept(later, stage, ins, found[0])
+        point = None if reason else _append_point(dockerfile, ins, cmds, *found)
         if reason is None and point is None:
             reason = ("tail", "apt lists kept: the script ends where no `&& rm` can follow",
                       "A trailing `&`, comment or operator: `&& rm -rf /var/lib/apt/lists/*` cannot go after it.")
         yield stage, ins, reason, point
 
 
-def _kept(later, stage, ins) -> tuple[str, str, str] | None:
-    """Why DO302 leaves the lists of this RUN alone, or None."""
-    script = ins.shell
+def _kept(later, stage, ins, script: str) -> tuple[str, str, str] | None:
+    """Why DO302 leaves the lists of this RUN alone, or None; `script` is what its shell runs."""
     if "dist-clean" in script or "distclean" in script:
         return ("deleted", "`apt-get dist-clean` deletes the apt lists already",
                 "dist-clean removes the lists and keeps apt's Release files; hadolint DL3009 looks for "
@@ -140,17 +135,16 @@ def mounts_apt(ins) -> bool:
     return False
 
 
-def _append_point(dockerfile, ins, cmds) -> tuple[int, str] | None:
+def _append_point(dockerfile, ins, cmds, script: str, to_source, end: int) -> tuple[int, str] | None:
     """Where the cleanup goes and its text, or None when the script cannot take it.
 
-    The cleanup goes at the end of the script (before one trailing `;`); the script with it
-    appended is parsed again and must read as the old commands plus the cleanup, joined to
-    them by `&&` at the top level.
+    The cleanup goes where the script ends (before one trailing `;`): the end of the RUN's
+    line (heredocs after it are data), or of the last line of the heredoc its shell runs.
+    The script with it appended is parsed again and must read as the old commands plus the
+    cleanup, joined to them by `&&` at the top level.
     """
     from dockopt.optimizer.shell import ShellSyntaxError, parse_commands
 
-    script = ins.shell
-    end = len(script.rstrip())
     if script[:end].endswith(";") and not script[:end].endswith(";;"):
         end = len(script[: end - 1].rstrip())
     try:
@@ -158,18 +152,18 @@ def _append_point(dockerfile, ins, cmds) -> tuple[int, str] | None:
         after = parse_commands(script[:end] + " && " + CLEANUP + script[end:])
     except ShellSyntaxError:
         return None
-    new = after[-1] if after else None
+    new = max(after, key=lambda c: c.start) if after else None
+    after = [c for c in after if c is not new]
     if (
         new is None
-        or [(c.words, c.context) for c in after[:-1]] != [(c.words, c.context) for c in before]
+        or [(c.words, c.context) for c in after] != [(c.words, c.context) for c in before]
         or new.words != CLEANUP.split()
         or new.context
         or new.op != "&&"
     ):
         return None
-    base = len(ins.line.rstrip()) - len(script)
-    at = ins.source_offset(base + end - 1) + 1
-    return at, _separator(dockerfile, cmds, at) + CLEANUP
+    at = to_source(end - 1) + 1
+    return at, (" && " if ins.heredocs else _separator(dockerfile, cmds, at)) + CLEANUP
 
 
 def _separator(dockerfile, cmds, at: int) -> str:
