@@ -39,8 +39,9 @@ When it is not safe
     `ulimit`, `exec`, `exit`, `trap`, `source`, `eval` or other builtin that alters the
     shell; no command named by a variable; no daemon started (`service x start`, `nohup`,
     `--daemon`), which the end of its RUN would have stopped; no hard link (`ln` without
-    `-s`: a later RUN's in-place change copies one name of the link up into its own layer
-    and splits it from the others, in one RUN they stay one file); no change to
+    `-s`, `cp -a`, `-d`, `-l` or `--preserve=links`, which keep the copies' links: a later
+    RUN's in-place change copies one name of the link up into its own layer and splits it
+    from the others, in one RUN they stay one file); no change to
     /etc/hosts, /etc/resolv.conf or /etc/hostname, which BuildKit gives each RUN afresh.
 
     The build. Both RUNs carry the same flags, and no mount whose writes one RUN would
@@ -63,12 +64,14 @@ When it is not safe
 
     Hard links. A file a tarball or a package left may have several names. Changed in
     place by a later RUN (`chmod`, `chown`, `touch`, `truncate`, `tee`, `cp` onto it, a
-    `>` or `>>` onto it), only the name changed is copied into the new layer, and the other
-    names keep the old file; in one RUN all names change. So such a step stays apart from
-    an expensive step before it, unless it changes exactly the file that step downloaded
-    (`curl -o f` then `chmod +x f`) or a file its own test found absent (`[ ! -e f ] &&
-    echo x > f`): a new file has one name. `sed -i` and `install` write a new file and
-    rename it over the name, which parts it from its links either way.
+    `>` or `>>` onto it, a `sed` script's `w FILE`, a new hard link `ln` to it), only the
+    name changed is copied into the new layer, and the other names keep the old file; in
+    one RUN all names change. So such a step is not merged into a RUN that holds an
+    expensive step, even through cheap steps between them, unless it changes exactly the
+    file that step downloaded (`curl -o f` then `chmod +x f`) or a file its own test found
+    absent (`[ ! -e f ] && echo x > f`): a new file has one name. `sed -i` and `install`
+    write a new file and rename it over the name, which parts it from its links either
+    way.
 
     Then the image is the same (`safe`): the same commands run in the same environment,
     in one layer instead of several. A file that one RUN created and a later one deleted
@@ -142,6 +145,9 @@ def verdicts(dockerfile):
     # them, two expensive steps of different kinds must not end up in one RUN.
     singles = [_single(ins) for ins in runs]  # each RUN read once, not as first and as second
     group = _expensive(singles[0]) if runs else None
+    # ... and its command: a file it left may have other names (hard links), which a
+    # change in place later in the same RUN would change too.
+    step = _main(singles[0]) if group else None
     for k, (first, second) in enumerate(zip(runs, runs[1:])):
         a, b = singles[k], singles[k + 1]
         kind = _expensive(b)
@@ -153,7 +159,15 @@ def verdicts(dockerfile):
             reason = (f"it would join `{clip(' '.join(filter(None, group)), 16)}` and "
                       f"`{clip(' '.join(filter(None, kind)), 16)}` in one RUN",
                       "Through the cheap steps merged between them, editing either would rerun both.")
-        group = kind if reason is not None else kind or group
+        if reason is None and step is not None and kind != group and _in_place(b, step):
+            reason = (f"`{_program(_main(b))}` changes in place files a step above may hard-link",
+                      f"`{clip(_program(step), 24)}` above may leave files with several names (a tarball's or a "
+                      "package's hard links). Apart, a change in place copies one name into a layer of its own and "
+                      "leaves the others as they were; in one RUN it changes all of them.")
+        if reason is not None:
+            group, step = kind, (_main(b) if kind else None)
+        elif kind:
+            group, step = kind, _main(b)
         yield first, second, a, b, reason
 
 
@@ -172,16 +186,14 @@ def _apart(first, a, second, b, between: str):
         return "a # hadolint or # dockopt comment between them belongs to this RUN", ""
     state = next((_state_change(c) for c in a if _state_change(c)), None)
     if state:
-        return f"`{clip(_program(next(c for c in a if _state_change(c))), 24)}` above {state}", (
-            "Joined by `&&`, what the first command leaves in the shell would reach the second.")
+        detail = ("Apart, a later change in place copies one name of the file into a layer of its own; in one "
+                  "RUN it changes every name." if "hard link" in state else
+                  "Joined by `&&`, what the first command leaves in the shell would reach the second.")
+        return f"`{clip(_program(next(c for c in a if _state_change(c))), 24)}` above {state}", detail
     if not (_cheap(a) or _cheap(b) or _kind(_main(a)) == _kind(_main(b))):
         return (f"editing it would rerun `{clip(' '.join(filter(None, _kind(_main(a)))), 24)}` above",
                 "Both are expensive steps of different kinds (an install, a download, a build): "
                 "apart, each keeps its own cache.")
-    if not _cheap(a) and _kind(_main(a)) != _kind(_main(b)) and _in_place(b, _main(a)):
-        return (f"`{_program(_main(b))}` changes in place files the step above may hard-link",
-                "Apart, the change copies the file into a layer of its own and leaves its other links as "
-                "they were (a tarball's or a package's hard links); in one RUN it changes all of them.")
     return None
 
 
@@ -196,11 +208,14 @@ _WRITE = re.compile(r"(?:\d*|&)>[>|]?[ \t]*(?!&)([^ \t;&|<>]+)")
 
 def _in_place(cmds, before) -> bool:
     """Whether the chain `cmds` may change in place a file the command `before` left: a
-    program in IN_PLACE, or a redirection onto a file, except a change to exactly the file
-    `before` downloaded (`curl -o kubectl` then `chmod +x kubectl`) and a write to a file
-    the chain has just tested does not exist (`[ ! -e f ] && echo x > f`): a new file has
-    one link."""
+    program in IN_PLACE, a hard link (`ln` copies its target up into the new layer), a `sed`
+    script that writes a file (`w FILE`), or a redirection onto a file; except a change to
+    exactly the file `before` downloaded (`curl -o kubectl` then `chmod +x kubectl`) and a
+    write to a file the chain has just tested does not exist (`[ ! -e f ] && echo x > f`):
+    a new file has one link."""
     cmd = _main(cmds)
+    if (_program(cmd) == "ln" and not _symbolic(cmd)) or (_program(cmd) == "sed" and _sed_writes(cmd)):
+        return True
     targets = [t for t in _WRITE.findall(cmd.raw) if not t.startswith("/dev/")]
     if _program(cmd) not in IN_PLACE and not targets:
         return False
@@ -209,6 +224,31 @@ def _in_place(cmds, before) -> bool:
     operands = [w for w in cmd.words[cmd.assignments + 1 :] if not w.startswith("-")]  # the mode or owner, the files
     downloaded = _download_target(before)
     return not (_program(cmd) in ("chmod", "chown", "chgrp") and downloaded and operands[1:] == [downloaded])
+
+
+def _symbolic(cmd) -> bool:
+    """Whether an `ln` makes symbolic links."""
+    return any(w == "--symbolic" or re.fullmatch(r"-[a-zA-Z]*s[a-zA-Z]*", w) for w in cmd.words[cmd.assignments + 1 :])
+
+
+# A sed command that writes a file: `w FILE` or `W FILE`, alone or as the flag of `s///`.
+_SED_WRITE = re.compile(r"(?:^|[;{}\n]|[/|#,:][gpIiMme0-9]*)\s*[wW]\s")
+
+
+def _sed_writes(cmd) -> bool:
+    return any(_SED_WRITE.search(w) for w in cmd.words[cmd.assignments + 1 :] if not w.startswith("-"))
+
+
+def _links(cmd) -> bool:
+    """Whether a `cp` keeps the hard links among what it copies (`-a`, `-d`, `-l`,
+    `--preserve=links`, `--link`...): its copies share files as the originals did."""
+    for w in cmd.words[cmd.assignments + 1 :]:
+        if w in ("--archive", "--link") or (w.startswith("--preserve") and
+                                                              ("links" in w or "all" in w or w == "--preserve")):
+            return True
+        if re.fullmatch(r"-[a-zA-Z]*[adl][a-zA-Z]*", w):
+            return True
+    return False
 
 
 def _absent(cmds) -> set[str]:
@@ -306,7 +346,7 @@ def _state_change(cmd) -> str | None:
         return "starts a service, which the end of its RUN stops"
     if _PER_RUN_FILES.search(cmd.raw):
         return "writes a file BuildKit gives each RUN afresh"
-    if program == "ln" and not any(w == "--symbolic" or re.fullmatch(r"-[a-zA-Z]*s[a-zA-Z]*", w) for w in args):
+    if (program == "ln" and not _symbolic(cmd)) or (program == "cp" and _links(cmd)):
         return "makes a hard link, which one RUN keeps whole"
     return None
 
