@@ -819,7 +819,7 @@ def test_pipefail_says_why_left() -> None:
 
 def test_runs_apart_say_why() -> None:
     [merged] = problems("DO519", "RUN mkdir /app\nRUN pip install flask")  # without DO110: it would merge them
-    assert merged.message == "as written, DO110 merge-runs merges it with the RUN above"
+    assert merged.message == "DO110 merge-runs merges it with the RUN above"
     assert [f.id for f in find(dockerfile("FROM python:3.12\nRUN mkdir /app\nRUN pip install flask\n"),
                                 TRANSFORMS, CHECKS) if f.id in ("DO110", "DO519")] == ["DO110"]
     [cache] = problems("DO519", "RUN go get -d ./...\nRUN go build -o /app .")
@@ -849,6 +849,11 @@ def test_without_do108_do511_names_the_cd_do108_would_rewrite(run: str) -> None:
     assert cd.message == "`cd /src`: DO108 cd-to-workdir makes it a WORKDIR"
     fixed = find(dockerfile(f"FROM debian:12\nWORKDIR /\nRUN {run}\n"), TRANSFORMS, CHECKS)
     assert [f.id for f in fixed if f.line == 3] == ["DO108"]
+
+
+def test_do511_says_a_mkdir_under_a_non_root_user_is_why_the_cd_stays() -> None:
+    [cd] = problems("DO511", "FROM debian:12\nUSER app\nRUN mkdir -p /tmp/build && cd /tmp/build && touch x\n")
+    assert cd.message == "`cd /tmp/build`: made by a non-root USER; a WORKDIR may make it root's"
 
 
 def test_a_workdir_restored_below_a_run_belongs_to_that_run() -> None:

@@ -55,6 +55,9 @@ _LEADING = {
     "cd's failure does not stop the RUN": ("the RUN goes on when it fails; a WORKDIR creates the folder",
                                            "Only a cd whose failure fails the RUN (joined by `&&`, or by `;` under "
                                            "`set -e`) proves the folder existed."),
+    "mkdir under a non-root USER": ("made by a non-root USER; a WORKDIR may make it root's",
+                                    "The classic builder creates a WORKDIR's folder owned by root, where the RUN's "
+                                    "own mkdir made it the USER's (BuildKit gives it to the USER)."),
     "cd alone": ("a RUN of just `cd` changes nothing: delete it",
                  "A WORKDIR in its place would move every later instruction."),
     "uses the previous directory (cd -, $OLDPWD)": ("the script goes back with `cd -` or $OLDPWD", ""),
@@ -67,7 +70,7 @@ _DELETES = {"docker-php-source": ("/usr/src/php", "delete")}
 
 
 def find(dockerfile):
-    from dockopt.transforms.cd_workdir import left_alone
+    from dockopt.transforms.cd_workdir import NON_ROOT, left_alone
 
     leading = None
     for _, ins, cmds in runs(dockerfile):
@@ -79,13 +82,14 @@ def find(dockerfile):
         reason = leading.get(id(ins))
         # With no reason on record DO108 rewrites this RUN's first top-level cd: the leading
         # one, or one after set-up commands that do the same in any folder.
-        rewritten = next((n for n, c in cds if not c.context), None) if reason is None else None
+        first_cd = next((n for n, c in cds if not c.context), None)
         for n, cmd in cds:
             target = " ".join(cmd.words[cmd.assignments + 1 :]) or "~"
-            if n == rewritten:
+            if n == first_cd and reason is None:
                 first, detail = "DO108 cd-to-workdir makes it a WORKDIR", "DO108 is not among the rules that ran."
             else:
-                first, detail = _why(cmds, n, cmd, target, reason if n == _first_command(cmds) else None)
+                leads = n == _first_command(cmds) or (n == first_cd and reason == NON_ROOT)
+                first, detail = _why(cmds, n, cmd, target, reason if leads else None)
             yield Problem(cmd.start, cmd.end, joined(f"`cd {clip(target, 30)}`: {first}", detail))
 
 

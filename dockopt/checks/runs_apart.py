@@ -43,16 +43,16 @@ def find(dockerfile):
             if _commands(first) > 1 or _commands(second) > 1:
                 continue  # a RUN chaining commands is left as its author split it (DL3059 too)
             key = (id(first), id(second))
-            if key in reasons and reasons[key] is None:
-                # DO110 merges them as written (where it does, its change stands for this finding)
-                message = joined("as written, DO110 merge-runs merges it with the RUN above",
-                                 "DO110 did not run, or another change made the RUN above a chain of commands, "
-                                 "which DO110 leaves as its author split it.")
-            else:
-                first_line, detail = reasons.get(key) or _other_shell(first, second)
-                message = joined(f"not merged with the RUN above: {first_line}", detail)
             start, end = second.keyword_span()
-            yield Problem(start, end, message)
+            if key in reasons and reasons[key] is None:
+                # DO110 merges them as written: where a change rewrites either RUN (DO110's
+                # merge, or a cleanup appended to the first), that change stands for this
+                yield Problem(start, end, joined("DO110 merge-runs merges it with the RUN above",
+                                                 "DO110 is not among the rules that ran."),
+                              about=(first.start, second.end), as_written=True)
+                continue
+            first_line, detail = reasons.get(key) or _other_shell(first, second)
+            yield Problem(start, end, joined(f"not merged with the RUN above: {first_line}", detail))
 
 
 def _commands(ins) -> int:

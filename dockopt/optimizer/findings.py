@@ -61,6 +61,9 @@ class Problem:
     # The text the problem is about when wider than the range it marks (no USER: the whole
     # final stage, marked at its FROM); a `fixed_by` transform changing any of it answers for it.
     about: tuple[int, int] | None = None
+    # The problem holds of the text only as written (two RUNs a transform would merge): a
+    # change by any rule to what it is about answers for it, not only a `fixed_by` one.
+    as_written: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,7 @@ def unfixed(tree: Dockerfile, checks: Sequence[Check], context: BuildContext, wh
     from dockopt.optimizer import images
 
     pragmas = Pragmas(tree)
+    changed = {i for _, i in reported}
     for check in checks:
         try:
             with images.declared(context.declared_images):  # as for the transforms (pipeline._propose)
@@ -208,6 +212,8 @@ def unfixed(tree: Dockerfile, checks: Sequence[Check], context: BuildContext, wh
             first, last = p.about or (p.start, p.start + 1)
             about = range(where.instruction(first), where.instruction(max(first, last - 1)) + 1)
             if any((t, i) in reported for t in check.fixed_by for i in about):
+                continue
+            if p.as_written and any(i in changed for i in about):
                 continue
             yield check, p, hadolint
 

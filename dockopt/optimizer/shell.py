@@ -266,12 +266,18 @@ def script(ins: Instruction) -> tuple[str, Callable[[int], int], int] | None:
     if found is None:
         return None
     text, to_source = found
-    if not ins.heredocs:
-        return text, to_source, len(text.rstrip())
-    words = raw_words(ins.shell)
-    if len(ins.heredocs) == 1 and heredoc_markers(ins.shell) and (len(words) == 1 or _feeds_shell(words)):
+    if not ins.heredocs or heredoc_is_script(ins):
         return text, to_source, len(text.rstrip())
     return text, to_source, len(ins.shell.rstrip())
+
+
+def heredoc_is_script(ins: Instruction) -> bool:
+    """Whether the instruction's one heredoc is the script a shell runs (`RUN <<EOF`, `RUN
+    <<EOF bash -e`); otherwise its heredocs are data to the commands on its line."""
+    if len(ins.heredocs) != 1 or not heredoc_markers(ins.shell or ""):
+        return False
+    words = raw_words(ins.shell)
+    return len(words) == 1 or _feeds_shell(words)
 
 
 def _script(ins: Instruction) -> tuple[str, Callable[[int], int]] | None:

@@ -171,7 +171,7 @@ def pipefail_hazard(text: str) -> str | None:
             if after == "||":
                 continue
             if _NULLED_ERRORS.search(part.text):
-                return "a command before `|` hides its errors with 2>/dev/null: its failure would now count"
+                return "a command before `|` hides errors with 2>/dev/null: its failure would now count"
             routine = next((c for c in part.commands if _fails_routinely(c)), None)
             if routine is not None and not _failure_shows(part, parts[i + 1 :]):
                 return f"`{_base(routine.name)}` before `|` fails routinely: its status (grep finding nothing, say) would now count"

@@ -179,6 +179,11 @@ class Instruction:
 
         return to_source
 
+    @property
+    def flags_line(self) -> str:
+        """The logical line up to where `args_text` starts: the keyword and the flags."""
+        return self.line[: self._args_index] if self.args_text else self.line
+
     def args_offset(self) -> int:
         """Offset in the source where `args_text` starts."""
         return self.source_offset(self._args_index) if self.args_text else self.end

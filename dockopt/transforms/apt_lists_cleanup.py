@@ -36,9 +36,13 @@ When it is not safe
     the RUN is left alone, as it is when an ONBUILD trigger uses apt. Also left alone: a RUN
     with a cache, tmpfs or bind mount on /var/lib/apt or /var/cache/apt (the author manages
     apt's files there), a RUN that already removes /var/lib/apt/lists or runs `apt-get
-    dist-clean`, a RUN whose script does not end with a command the cleanup can follow (`&`, a trailing comment), and RUNs no POSIX shell runs. A later RUN that
-    runs a script of its own (`./install.sh`, `/tmp/setup.sh`, `bash deps.sh`) counts as
-    reading the lists, since the script cannot be read. Otherwise `safe`: only apt's
+    dist-clean`, a RUN whose script does not end with a command the cleanup can follow
+    (`&`, a trailing comment, `exit`, `exec`), and RUNs no POSIX shell runs. A later RUN
+    that runs a script of its own (`./install.sh`, `/tmp/setup.sh`, `bash deps.sh`, a
+    heredoc another program runs that mentions apt) counts as reading the lists, since
+    the script cannot be read. In a heredoc RUN the cleanup ends the script the shell
+    runs: the heredoc's last line (`RUN <<EOF`), or the RUN's own line when its heredocs
+    are data (`RUN ... && cat <<EOF > f`). Otherwise `safe`: only apt's
     downloaded index goes. A Dockerfile elsewhere that builds FROM this image must run
     `apt-get update` before installing, as the Debian and Ubuntu official images already
     require.
@@ -61,6 +65,8 @@ _KEEPS_AWAY = frozenset("remove purge autoremove autopurge clean autoclean dist-
 _WHY = joined("rm -rf /var/lib/apt/lists/* where apt-get update ran: the index stays out of the image",
               "The package lists apt-get update downloads are tens of megabytes nothing at run time reads; "
               "deleted in the same RUN they never reach a layer.")
+# Commands after which `&& rm` never runs: the shell ends or becomes another program.
+_NO_RETURN = frozenset({"exit", "exec", "return"})
 _MENTIONS_APT = re.compile(r"(?<![\w./-])(?:apt|apt-get|apt-cache|aptitude)(?![\w./-])")
 
 
@@ -89,7 +95,8 @@ def verdicts(dockerfile):
         point = None if reason else _append_point(dockerfile, ins, cmds, *found)
         if reason is None and point is None:
             reason = ("tail", "apt lists kept: the script ends where no `&& rm` can follow",
-                      "A trailing `&`, comment or operator: `&& rm -rf /var/lib/apt/lists/*` cannot go after it.")
+                      "A trailing `&`, comment or operator, or a last `exit` or `exec`: `&& rm -rf /var/lib/apt/lists/*` "
+                      "cannot go after it, or would never run.")
         yield stage, ins, reason, point
 
 
@@ -154,8 +161,10 @@ def _append_point(dockerfile, ins, cmds, script: str, to_source, end: int) -> tu
         return None
     new = max(after, key=lambda c: c.start) if after else None
     after = [c for c in after if c is not new]
+    last = max((c for c in before if not c.context), key=lambda c: c.start, default=None)
     if (
         new is None
+        or (last is not None and last.name in _NO_RETURN)
         or [(c.words, c.context) for c in after] != [(c.words, c.context) for c in before]
         or new.words != CLEANUP.split()
         or new.context
@@ -235,13 +244,15 @@ def _first_use(instructions) -> str | None:
 
 def _first_use_at(instructions):
     """`_first_use`, with the instruction of that use."""
-    from dockopt.optimizer.shell import commands
+    from dockopt.optimizer.shell import commands, heredoc_is_script
 
     for ins in instructions:
         if ins.keyword == "ONBUILD" and _MENTIONS_APT.search(ins.text):
             return "read", ins
         if ins.keyword != "RUN":
             continue
+        if ins.heredocs and not heredoc_is_script(ins) and any(_MENTIONS_APT.search(d.content) for d in ins.heredocs):
+            return "read", ins  # a heredoc another program runs (`perl <<EOF`): assume the worst
         cmds = commands(ins)
         if not cmds:
             if _MENTIONS_APT.search(ins.text):

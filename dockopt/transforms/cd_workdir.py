@@ -58,7 +58,9 @@ When it is not safe
       parents with mode 0755 as `mkdir -p` does under the default umask (and `mkdir`
       without -p in every build it did not fail), but owned by the USER only in BuildKit:
       the classic builder, Podman and Buildah make it root's, so under a USER other than
-      root the mkdir and the cd stay. An `apk` before the cd is taken only after a
+      root the mkdir and the cd stay. (A USER set by the base image is not known: a base
+      that runs as another user, built with the classic builder, would find the folder
+      root's.) An `apk` before the cd is taken only after a
       `mkdir -p` that already made the folder: a package may ship the folder, or a link by
       its name (`/usr/lib/jvm/default-jvm`), which a folder WORKDIR made first would block.
     Left alone: when the previous directory is needed but unknown (a base image with no
@@ -265,12 +267,16 @@ _APK_NAMED = frozenset({"--virtual", "-t"})
 _PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~=<>-]*")
 
 
-def _after_setup(ins, root: bool = True) -> "LeadingCd | None":
+NON_ROOT = "mkdir under a non-root USER"
+
+
+def _after_setup(ins, root: bool = True) -> "LeadingCd | str | None":
     """A cd that comes after set-up commands the working directory cannot change, as a
     leading cd: `mkdir -p DIR && cd DIR && make` (the mkdir goes with the cd: WORKDIR
     creates DIR as mkdir did) or `apk add x; mkdir -p /usr/src; cd /usr/src; wget ...`
     under `set -e` (the set-up stays and runs in DIR). The script from the cd on must be
-    one `leading_cd` accepts; its range is what is deleted. None for anything else."""
+    one `leading_cd` accepts; its range is what is deleted. NON_ROOT for a `mkdir -p DIR &&
+    cd DIR` under a USER that is not root; None for anything else."""
     from dockopt.optimizer.cwd import LeadingCd, leading_cd
     from dockopt.optimizer.shell import ShellSyntaxError, parse_commands
     from dockopt.optimizer.syntax import ParseError, parse
@@ -289,7 +295,7 @@ def _after_setup(ins, root: bool = True) -> "LeadingCd | None":
     target = cd.words[1] if len(cd.words) == 2 else None
     made = setup[-1].words in (["mkdir", "-p", target], ["mkdir", target]) if target else False
     if made and not root:
-        return None  # only BuildKit makes a WORKDIR's folder the USER's; the classic builder makes it root's
+        return NON_ROOT  # only BuildKit makes a WORKDIR's folder the USER's; the classic builder makes it root's
     if not all(c.name == "set" or _setup(c) for c in (setup[:-1] if made else setup)):
         return None
     # A package may install the cd's folder (or a link by its name): the WORKDIR must not

@@ -56,7 +56,8 @@ def fix(dockerfile, context):
             if tokens and tokens[0].group() == stage.image:
                 yield from _edit(stage.from_, tokens[0].start(), stage.image, source)
         for ins in stage.instructions:
-            for m in re.finditer(r"(?:--from=|--mount=(?:[^\s]*?,)?from=)([^\s,\"'=]+)(?=[,\s]|$)", ins.line):
+            # in the flags only: `RUN echo --from=Base` is the command's text
+            for m in re.finditer(r"(?:--from=|--mount=(?:[^\s]*?,)?from=)([^\s,\"'=]+)(?=[,\s]|$)", ins.flags_line):
                 if m.group(1).lower() in wrong and m.group(1) != m.group(1).lower():
                     yield from _edit(ins, m.start(1), m.group(1), source)
 
