@@ -30,3 +30,15 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode("utf-8"))
     return path
+
+
+def engine_missing() -> str | None:
+    """Why no Docker engine with BuildKit answers (`dockopt.measure.engine.Engine`), or None
+    when one does: the engine tests skip with this reason."""
+    from dockopt.measure.engine import Engine, EngineError
+
+    try:
+        Engine.connect()
+    except EngineError as exc:
+        return str(exc)
+    return None

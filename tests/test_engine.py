@@ -28,23 +28,15 @@ from pathlib import Path
 
 import pytest
 
-from dockopt.measure.engine import Engine, EngineError
-from helpers import dockopt
+from dockopt.measure.engine import Engine
+from helpers import dockopt, engine_missing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SLACK = 64 * 1024
 PROJECTS = sorted(p.parent for p in FIXTURES.glob("*/*/engine.toml"))
 
 
-def _engine_or_reason() -> str | None:
-    try:
-        Engine.connect()
-    except EngineError as exc:
-        return str(exc)
-    return None
-
-
-_NO_ENGINE = _engine_or_reason()
+_NO_ENGINE = engine_missing()
 pytestmark = pytest.mark.skipif(_NO_ENGINE is not None, reason=f"no engine: {_NO_ENGINE}")
 
 

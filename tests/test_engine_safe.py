@@ -36,8 +36,8 @@ from pathlib import Path
 
 import pytest
 
-from dockopt.measure.engine import Engine, EngineError
-from helpers import dockopt
+from dockopt.measure.engine import Engine
+from helpers import dockopt, engine_missing
 
 CASES = sorted(p.parent for p in (Path(__file__).parent / "safe-images").glob("*/Dockerfile"))
 # What the package managers keep that the safe hygiene transforms delete (DO302, DO312...).
@@ -51,15 +51,7 @@ EXERCISED = {"DO101", "DO102", "DO103", "DO105", "DO106", "DO107", "DO108", "DO1
              "DO318"}
 
 
-def _engine_or_reason() -> str | None:
-    try:
-        Engine.connect()
-    except EngineError as exc:
-        return str(exc)
-    return None
-
-
-_NO_ENGINE = _engine_or_reason()
+_NO_ENGINE = engine_missing()
 pytestmark = pytest.mark.skipif(_NO_ENGINE is not None, reason=f"no engine: {_NO_ENGINE}")
 
 

@@ -261,17 +261,22 @@ def test_plain_scripts_of_the_corpus_give_the_parsers_commands() -> None:
     if not files:
         pytest.skip("no corpus")
     checked = 0
+    for ins in _corpus_shell_instructions(files):
+        fast = plain_found(ins.shell)
+        if fast is not None:
+            assert _parser_found(ins.shell) == sorted(fast), ins.shell
+            checked += 1
+    assert checked > 100
+
+
+def _corpus_shell_instructions(files):
+    """Every instruction with shell text in the corpus files dockopt reads."""
     for path in files:
         try:
             tree = parse(Path(path).read_text(encoding="utf-8"))
         except (UnicodeDecodeError, ValueError):
             continue
-        for ins in tree.instructions:
-            fast = plain_found(ins.shell) if ins.shell else None
-            if fast is not None:
-                assert _parser_found(ins.shell) == sorted(fast), ins.shell
-                checked += 1
-    assert checked > 100
+        yield from (ins for ins in tree.instructions if ins.shell)
 
 
 def _made_by_the_dataclass(found, text, to_source):
@@ -313,14 +318,8 @@ def test_commands_of_the_corpus_are_made_as_their_dataclass_makes_them() -> None
     files = corpus_files()
     if not files:
         pytest.skip("no corpus")
-    for path in files:
-        try:
-            tree = parse(Path(path).read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            continue
-        for ins in tree.instructions:
-            if ins.shell:
-                _same_commands(ins.shell, ins.offset_map(0))
+    for ins in _corpus_shell_instructions(files):
+        _same_commands(ins.shell, ins.offset_map(0))
 
 
 # --------------------------------------------------------------------------- whole files
