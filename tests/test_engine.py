@@ -28,7 +28,6 @@ from pathlib import Path
 
 import pytest
 
-from dockopt.measure.engine import Engine
 from helpers import dockopt, engine_missing
 
 FIXTURES = Path(__file__).parent / "fixtures"
