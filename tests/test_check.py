@@ -856,6 +856,17 @@ def test_do511_says_a_mkdir_under_a_non_root_user_is_why_the_cd_stays() -> None:
     assert cd.message == "`cd /tmp/build`: made by a non-root USER; a WORKDIR may make it root's"
 
 
+def test_checks_keep_quiet_where_a_change_answers_them() -> None:
+    # DO303 moves the update into the RUN that installs and DO302 deletes the lists there:
+    # "lists kept" and "not merged" would contradict the changes
+    found = find(dockerfile("FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n"), TRANSFORMS, CHECKS)
+    assert {"DO302", "DO303"} <= {f.id for f in found} and not {"DO519", "DO520"} & {f.id for f in found}
+    # a pragma that turns DO110 off is why two RUNs stay apart
+    [off] = [f for f in find(dockerfile("FROM debian:12\n# dockopt ignore=DO110\nRUN mkdir /a\nRUN mkdir /b\n"),
+                             TRANSFORMS, CHECKS) if f.id == "DO519"]
+    assert off.message == "not merged with the RUN above: a pragma turns DO110 off here"
+
+
 def test_a_workdir_restored_below_a_run_belongs_to_that_run() -> None:
     # DO108's three edits (WORKDIR above, the cd out, WORKDIR back below) are one change of
     # line 3, and they do not silence DO511 on the RUN below, whose cd has no sound fix.

@@ -70,4 +70,5 @@ CHECK = Check(
     find=find,
     doc=__doc__,
     hadolint=("DL3009",),
+    fixed_by=("DO302", "DO303"),  # a cleanup appended, or the update moved into the RUN that installs
 )

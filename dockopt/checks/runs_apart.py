@@ -33,9 +33,11 @@ from dockopt.optimizer.messages import joined
 
 
 def find(dockerfile):
-    from dockopt.transforms.merge_runs import verdicts
+    from dockopt.optimizer.pragmas import Pragmas
+    from dockopt.transforms.merge_runs import TRANSFORM, edit_span, verdicts
 
     reasons = {(id(first), id(second)): reason for first, second, _, _, reason in verdicts(dockerfile)}
+    pragmas = Pragmas(dockerfile)
     for stage in dockerfile.stages:
         for first, second in zip(stage.instructions, stage.instructions[1:]):
             if first.keyword != "RUN" or second.keyword != "RUN" or first.flags != second.flags:
@@ -44,15 +46,21 @@ def find(dockerfile):
                 continue  # a RUN chaining commands is left as its author split it (DL3059 too)
             key = (id(first), id(second))
             start, end = second.keyword_span()
+            about = (first.start, second.end)  # a change merging them (DO110, DO303) answers for it
+            if key in reasons and reasons[key] is None and pragmas.ignores(TRANSFORM.keys, *edit_span(dockerfile, first, second)):
+                yield Problem(start, end, joined("not merged with the RUN above: a pragma turns DO110 off here",
+                                                 "A `# dockopt ignore` comment names DO110 for these lines."),
+                              about=about)
+                continue
             if key in reasons and reasons[key] is None:
                 # DO110 merges them as written: where a change rewrites either RUN (DO110's
                 # merge, or a cleanup appended to the first), that change stands for this
                 yield Problem(start, end, joined("DO110 merge-runs merges it with the RUN above",
                                                  "DO110 is not among the rules that ran."),
-                              about=(first.start, second.end), as_written=True)
+                              about=about, as_written=True)
                 continue
             first_line, detail = reasons.get(key) or _other_shell(first, second)
-            yield Problem(start, end, joined(f"not merged with the RUN above: {first_line}", detail))
+            yield Problem(start, end, joined(f"not merged with the RUN above: {first_line}", detail), about=about)
 
 
 def _commands(ins) -> int:
@@ -82,5 +90,5 @@ CHECK = Check(
     find=find,
     doc=__doc__,
     hadolint=("DL3059",),
-    fixed_by=("DO110",),
+    fixed_by=("DO110", "DO303"),
 )

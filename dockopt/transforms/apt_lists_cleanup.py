@@ -161,10 +161,9 @@ def _append_point(dockerfile, ins, cmds, script: str, to_source, end: int) -> tu
         return None
     new = max(after, key=lambda c: c.start) if after else None
     after = [c for c in after if c is not new]
-    last = max((c for c in before if not c.context), key=lambda c: c.start, default=None)
     if (
         new is None
-        or (last is not None and last.name in _NO_RETURN)
+        or any(_ends_script(c) for c in before)
         or [(c.words, c.context) for c in after] != [(c.words, c.context) for c in before]
         or new.words != CLEANUP.split()
         or new.context
@@ -173,6 +172,16 @@ def _append_point(dockerfile, ins, cmds, script: str, to_source, end: int) -> tu
         return None
     at = to_source(end - 1) + 1
     return at, (" && " if ins.heredocs else _separator(dockerfile, cmds, at)) + CLEANUP
+
+
+def _ends_script(cmd) -> bool:
+    """An `exit`, `exec` or `return` that may end the script before an appended cleanup
+    runs: anywhere but in a subshell or `$( )`, unless it only runs when the command before
+    it failed (`apt-get install x || exit 1`: the cleanup runs exactly when the install
+    succeeded)."""
+    if cmd.name not in _NO_RETURN or any(c in ("subshell", "substitution", "function") for c in cmd.context):
+        return False
+    return not (cmd.op == "||" and not cmd.context)
 
 
 def _separator(dockerfile, cmds, at: int) -> str:

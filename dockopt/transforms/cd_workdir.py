@@ -294,8 +294,6 @@ def _after_setup(ins, root: bool = True) -> "LeadingCd | str | None":
     cd, setup = cmds[at], cmds[:at]
     target = cd.words[1] if len(cd.words) == 2 else None
     made = setup[-1].words in (["mkdir", "-p", target], ["mkdir", target]) if target else False
-    if made and not root:
-        return NON_ROOT  # only BuildKit makes a WORKDIR's folder the USER's; the classic builder makes it root's
     if not all(c.name == "set" or _setup(c) for c in (setup[:-1] if made else setup)):
         return None
     # A package may install the cd's folder (or a link by its name): the WORKDIR must not
@@ -321,6 +319,8 @@ def _after_setup(ins, root: bool = True) -> "LeadingCd | str | None":
     stop = ins.source_offset(base + end)
     if "#" in ins.text[start - ins.start : stop - ins.start] or stop <= start:
         return None
+    if made and not root:
+        return NON_ROOT  # only BuildKit makes a WORKDIR's folder the USER's; the classic builder makes it root's
     return LeadingCd(target, start, stop)
 
 

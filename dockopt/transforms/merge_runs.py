@@ -120,11 +120,7 @@ def fix(dockerfile, context):
             continue
         between = _comment_lines(dockerfile, first, second)
         style = style or continuation_style(dockerfile)
-        # From the last character of the first RUN to the first of the second's command:
-        # an edit another transform makes at either end (a cleanup appended to the first
-        # command) overlaps, and waits for the next round, which sees the new commands.
-        start = _end_of_text(dockerfile, first) - 1
-        end = second.args_offset() + 1
+        start, end = edit_span(dockerfile, first, second)
         source = dockerfile.source
         glue = style.join(dockerfile.escape, dockerfile.newline, between)
         yield Edit(
@@ -133,6 +129,14 @@ def fix(dockerfile, context):
             source[start] + glue + source[end - 1],
             _why(a, b),
         )
+
+
+def edit_span(dockerfile, first, second) -> tuple[int, int]:
+    """The source range the merge of two RUNs rewrites: from the last character of the
+    first RUN to the first of the second's command. An edit another transform makes at
+    either end (a cleanup appended to the first command) overlaps, and waits for the next
+    round, which sees the new commands."""
+    return _end_of_text(dockerfile, first) - 1, second.args_offset() + 1
 
 
 def verdicts(dockerfile):
@@ -231,20 +235,42 @@ def _symbolic(cmd) -> bool:
     return any(w == "--symbolic" or re.fullmatch(r"-[a-zA-Z]*s[a-zA-Z]*", w) for w in cmd.words[cmd.assignments + 1 :])
 
 
-# A sed command that writes a file: `w FILE` or `W FILE`, alone or as the flag of `s///`.
-_SED_WRITE = re.compile(r"(?:^|[;{}\n]|[/|#,:][gpIiMme0-9]*)\s*[wW]\s")
+# A sed `w`/`W` command or flag, whatever follows it (`w FILE`, `1w F`, `s/a/b/w F`,
+# `w/F`): any w standing alone among the script's letters counts, which may keep apart a
+# RUN that only replaces text by "w"; missing one would change a hard-linked file.
+_SED_WRITE = re.compile(r"(?<![A-Za-z_])[wW](?![A-Za-z0-9_])")
 
 
 def _sed_writes(cmd) -> bool:
-    return any(_SED_WRITE.search(w) for w in cmd.words[cmd.assignments + 1 :] if not w.startswith("-"))
+    """Whether a sed command may write a file besides its output: a script with a `w`
+    command, or a script sed reads from a file (`-f`), which cannot be seen."""
+    words = cmd.words[cmd.assignments + 1 :]
+    scripts, expressions, i = [], False, 0
+    while i < len(words):
+        w = words[i]
+        if w in ("-f", "--file") or w.startswith("--file=") or re.fullmatch(r"-[a-zA-Z]*f[a-zA-Z]*", w):
+            return True
+        if w in ("-e", "--expression") or re.fullmatch(r"-[a-zA-Z]*e", w):
+            scripts.append(words[i + 1] if i + 1 < len(words) else "")
+            expressions, i = True, i + 2
+            continue
+        if w.startswith("--expression="):
+            scripts.append(w.split("=", 1)[1])
+            expressions = True
+        elif not w.startswith("-") and not expressions and not scripts:
+            scripts.append(w)  # the first operand is the script when no -e gives one
+        i += 1
+    return any(_SED_WRITE.search(script) for script in scripts)
 
 
 def _links(cmd) -> bool:
     """Whether a `cp` keeps the hard links among what it copies (`-a`, `-d`, `-l`,
     `--preserve=links`, `--link`...): its copies share files as the originals did."""
-    for w in cmd.words[cmd.assignments + 1 :]:
-        if w in ("--archive", "--link") or (w.startswith("--preserve") and
-                                                              ("links" in w or "all" in w or w == "--preserve")):
+    words = cmd.words[cmd.assignments + 1 :]
+    if any(w.startswith("--no-preserve=") and ("links" in w or "all" in w) for w in words):
+        return False
+    for w in words:
+        if w in ("--archive", "--link") or (w.startswith("--preserve=") and ("links" in w or "all" in w)):
             return True
         if re.fullmatch(r"-[a-zA-Z]*[adl][a-zA-Z]*", w):
             return True
