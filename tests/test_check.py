@@ -867,6 +867,17 @@ def test_checks_keep_quiet_where_a_change_answers_them() -> None:
     assert off.message == "not merged with the RUN above: a pragma turns DO110 off here"
 
 
+@pytest.mark.parametrize("run", [
+    "yes | head -n 1", "cat /dev/urandom | head -c 8", "ls /x 2>/dev/null | wc -l", "grep x /etc/hosts | wc -l",
+    "curl -s https://x | grep -q y", "cat /etc/hosts | sed q", "cat /etc/hosts | awk '{exit}'",
+    "cat /etc/hosts | head -n 1", "yes | apt-get install -y curl",
+])
+def test_a_pipefail_hazard_fits_its_first_line(run: str) -> None:
+    # the first line quotes the hazard; clipped ("..."), it would send the reader to the detail
+    [hazard] = problems("DO518", f"FROM debian:12\nRUN {run}\n")
+    assert hazard.message.startswith("no pipefail: it would change this RUN (") and "..." not in hazard.message
+
+
 def test_a_workdir_restored_below_a_run_belongs_to_that_run() -> None:
     # DO108's three edits (WORKDIR above, the cd out, WORKDIR back below) are one change of
     # line 3, and they do not silence DO511 on the RUN below, whose cd has no sound fix.

@@ -167,7 +167,7 @@ def pipefail_hazard(text: str) -> str | None:
                 return "a compound reader may stop reading early"
         for i, part in enumerate(parts[:-1]):
             if part.commands and _base(part.commands[0].name) == "yes" or _ENDLESS.search(part.text):
-                return "an endless writer (`yes`, /dev/urandom) always ends by SIGPIPE"
+                return "an endless writer (`yes`, urandom) ends by SIGPIPE"
             if after == "||":
                 continue
             if _NULLED_ERRORS.search(part.text):
