@@ -128,12 +128,16 @@ def _config(engine: Engine, image: str) -> dict:
     }
 
 
+# Commands the shell runs itself: no program of that name runs from the exec form.
+_BUILTINS = frozenset("exec cd set ulimit umask export unset trap eval source . alias read wait shift exit return".split())
+
+
 def _argv(words: list[str] | None) -> list[str]:
     """A command as the words it runs: the shell form `sh -c "tree --version"` runs what the
     exec form ["tree", "--version"] runs when the string is plain words."""
     words = list(words or [])
     plain = not any(c in words[2] for c in "$`\\\"'|&;<>()*?[~{#=") if len(words) == 3 else False
-    if words[:2] == ["/bin/sh", "-c"] and plain and shlex.split(words[2])[:1] not in ([], ["exec"], ["cd"]):
+    if words[:2] == ["/bin/sh", "-c"] and plain and shlex.split(words[2])[:1] and shlex.split(words[2])[0] not in _BUILTINS:
         return shlex.split(words[2])
     return words
 
