@@ -40,9 +40,10 @@ from dockopt.measure.engine import Engine
 from helpers import dockopt, engine_missing
 
 CASES = sorted(p.parent for p in (Path(__file__).parent / "safe-images").glob("*/Dockerfile"))
-# What the package managers keep that the safe hygiene transforms delete (DO302, DO312...).
+# What the package managers keep that the safe hygiene transforms delete (DO302, DO312...),
+# and yarn's V8 compile cache, whose content differs from one run of yarn to the next.
 CACHES = ("var/lib/apt/lists/", "var/cache/apt/", "root/.cache/pip/", "root/.npm/", "var/cache/apk/",
-          "usr/local/share/.cache/yarn/")
+          "usr/local/share/.cache/yarn/", "tmp/v8-compile-cache-")
 # Files docker writes into every container, whatever the image.
 ENGINE_FILES = {".dockerenv", "etc/hostname", "etc/hosts", "etc/resolv.conf"}
 # The safe transforms the cases must exercise between them.
