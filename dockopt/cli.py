@@ -208,7 +208,7 @@ def check(
         _write(findings.to_sarif(found, sorted(ran.values(), key=lambda r: order[r.id]), errors))
     elif found:
         # as `dockopt fix` counts them: a change made to several instructions is one change
-        changes = len({(f.path, f.id, f.message, f.detail) for f in found if f.fixable})  # as fix counts them: by whole message
+        changes = len({(f.path, f.id, f.message, f.detail) for f in found if f.fixable})
         print(f"dockopt: {len(found)} finding(s); `dockopt fix` makes {changes} change(s)", file=sys.stderr)
     if errors:
         raise typer.Exit(2)
@@ -430,8 +430,8 @@ class _Report:
         lines = changed_lines(outcome.result) if outcome.changed else {}
         entry["changes"] = [
             {"transform": c.transform.id, "name": c.transform.name, "safety": c.safety, "line": c.line,
-             "lines": lines[c.transform.id, c.explanation], "explanation": split_message(c.explanation)[0],
-             "detail": split_message(c.explanation)[1]}
+             "lines": lines[c.transform.id, c.explanation],
+             **dict(zip(("explanation", "detail"), split_message(c.explanation)))}
             for c in changes
         ]
         entry["impact"] = to_dict(assessed) if assessed is not None else None

@@ -878,6 +878,34 @@ def test_a_pipefail_hazard_fits_its_first_line(run: str) -> None:
     assert hazard.message.startswith("no pipefail: it would change this RUN (") and "..." not in hazard.message
 
 
+def test_do511_has_words_for_every_reason_do108_gives() -> None:
+    # DO511 says why a leading cd stays in the words of DO108's reason (a string key): a
+    # reason DO108 or cwd.leading_cd gives without an entry there would fall back to
+    # "after other commands", which is false for a leading cd
+    import ast
+
+    from dockopt.checks.cd_workdir import _LEADING
+
+    reasons = set()
+    for module in ("dockopt/optimizer/cwd.py", "dockopt/transforms/cd_workdir.py"):
+        tree = ast.parse((Path(__file__).parents[1] / module).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            value = getattr(node, "value", None)
+            if isinstance(node, (ast.Return, ast.Assign)) and isinstance(value, ast.Constant):
+                reasons.add(value.value)
+            if isinstance(node, ast.Assign) and isinstance(value, ast.Tuple):  # `target, reason = None, "..."`
+                reasons.update(e.value for e in value.elts if isinstance(e, ast.Constant))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_Plan":
+                reasons.update(a.value for a in node.args if isinstance(a, ast.Constant))
+            if isinstance(node, ast.IfExp):  # `leading_cd(ins) if sh else "another shell (SHELL)"`
+                reasons.update(e.value for e in (node.body, node.orelse) if isinstance(e, ast.Constant))
+    reasons = {r for r in reasons if isinstance(r, str) and " " in r}  # the reasons, not kinds ("dep", "run")
+    # not about a leading cd: DO511 reads these RUNs' cds one by one, or another rule speaks for them
+    elsewhere = {"cd inside the script", "no cd", "exec form", "ignore pragma"}
+    assert reasons - elsewhere - set(_LEADING) == set()
+    assert "previous directory unknown" in reasons and "mkdir under a non-root USER" in reasons  # the scan reads them
+
+
 def test_a_workdir_restored_below_a_run_belongs_to_that_run() -> None:
     # DO108's three edits (WORKDIR above, the cd out, WORKDIR back below) are one change of
     # line 3, and they do not silence DO511 on the RUN below, whose cd has no sound fix.

@@ -4,8 +4,8 @@ Plain data in, plain data out, no pygls: the server (dockopt/lsp/server.py) only
 these answers over the wire, and runs them off its event loop.
 
 - `diagnose`: what `dockopt check` reports, found the way it finds them: one problem per
-  change of the pipeline's run to its fixed point (grouped by `findings.grouped_changes`
-  into the edits one transform makes in one instruction or the two halves of a move),
+  change of the pipeline's run to its fixed point (`findings.located_changes`: the edits
+  one transform makes in one instruction, or the two halves of a move),
   with its range and, for a first-round change, its own edits as its quick fix; then one
   per check finding no change answers (`findings.unfixed`). Invalid input is one problem
   at the parse error; a bad project configuration one at the top.
@@ -23,7 +23,6 @@ build context.
 from __future__ import annotations
 
 import difflib
-import os
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -106,24 +105,14 @@ class _Rules:
     review: bool  # the project's: whether `review` transforms are reported
 
 
-_chosen: dict[tuple, tuple] = {}
-
-
 def _rules(path: str | None) -> _Rules:
-    """The project's rules for a document; raises ConfigError or UnknownRule."""
-    from dockopt.optimizer.config import load
-    from dockopt.rules import UnknownRule, choose_rules
+    """The project's rules for a document, chosen as `dockopt check` chooses them with no
+    flags (dockopt/settings.py; an untitled document: the working folder's configuration);
+    raises SettingsError. Read anew for each request, so an edited configuration counts."""
+    from dockopt.settings import Settings
 
-    config = load(os.path.dirname(path) if path else os.getcwd())
-    key = (config.select, config.ignore, bool(config.cache_mounts))
-    if key not in _chosen:
-        try:
-            transforms, checks = choose_rules(config.select, config.ignore,
-                                              switched_on=("cache-mounts",) if config.cache_mounts else ())
-        except UnknownRule as exc:
-            raise UnknownRule(f"{config.path}: {exc}") from None
-        _chosen[key] = (tuple(transforms), tuple(checks))
-    return _Rules(*_chosen[key], config.review)
+    transforms, checks, safe_only = Settings(None, None, False, False, True, "transform or check").for_target(path or "-")
+    return _Rules(tuple(transforms), tuple(checks), not safe_only)
 
 
 def _context(path: str | None):
@@ -138,10 +127,9 @@ def _context(path: str | None):
 def diagnose(text: str, path: str | None, settings: Settings = Settings(), encoding: str = "utf-16") -> Analysis:
     """The problems in one Dockerfile, never raising on its content. `path` is the
     document's file path, None for an untitled one."""
-    from dockopt.optimizer.config import ConfigError
-    from dockopt.rules import UnknownRule
+    from dockopt.settings import SettingsError
     from dockopt.optimizer.findings import (
-        TRANSFORM_SEVERITY, CheckCrashed, Locator, applied_changes, grouped_changes, unfixed,
+        TRANSFORM_SEVERITY, CheckCrashed, Locator, applied_changes, located_changes, unfixed,
     )
     from dockopt.optimizer.pipeline import TransformCrashed
     from dockopt.optimizer.syntax import ParseError, parse
@@ -150,7 +138,7 @@ def diagnose(text: str, path: str | None, settings: Settings = Settings(), encod
     analysis = Analysis(text, LineIndex(text, encoding))
     try:
         rules = _rules(path)
-    except (ConfigError, UnknownRule) as exc:
+    except SettingsError as exc:
         analysis.problems.append(_at_top(analysis.index, "error", f"configuration: {exc}"))
         return analysis
     try:
@@ -167,11 +155,8 @@ def diagnose(text: str, path: str | None, settings: Settings = Settings(), encod
         return analysis
     index = analysis.index
     exact = {id(e) for _, e, _, first in changes if first}
-    reported: set[tuple[str, int]] = set()  # (transform id, instruction index), as `dockopt check` keeps it
-    for transform, edits, safety in grouped_changes([(t, e, s) for t, e, s, _ in changes], where):
-        end = max(e.end for e in edits)
-        start = where.snap(edits[0].start, end)
-        reported.update((transform.id, i) for e in edits for i in where.covered(e, edits))
+    located, reported = located_changes(changes, where)  # as `dockopt check` locates them
+    for transform, edits, safety, start, end in located:
         message, detail = split_message(edits[0].explanation)
         analysis.problems.append(Problem(
             index.position(start), index.position(end),
@@ -226,8 +211,7 @@ def _parse_error(index: LineIndex, exc) -> Problem:
 def format_edits(text: str, path: str | None, review: bool = False, encoding: str = "utf-16") -> Formatting:
     """The edits that apply every `safe` change (and `review` ones when asked), round
     after round as `dockopt fix` does; no edits, and the reason, when that cannot be done."""
-    from dockopt.optimizer.config import ConfigError
-    from dockopt.rules import UnknownRule
+    from dockopt.settings import SettingsError
     from dockopt.optimizer.pipeline import TransformCrashed, optimize
     from dockopt.optimizer.syntax import ParseError
     from dockopt.optimizer.verify import VerificationError
@@ -235,7 +219,7 @@ def format_edits(text: str, path: str | None, review: bool = False, encoding: st
     try:
         rules = _rules(path)
         result = optimize(text, rules.transforms, _context(path), safe_only=not review)
-    except (ConfigError, UnknownRule) as exc:
+    except SettingsError as exc:
         return Formatting([], f"configuration: {exc}")
     except ParseError as exc:
         return Formatting([], str(exc))

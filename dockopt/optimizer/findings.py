@@ -169,12 +169,8 @@ def find(
     context = context or BuildContext(None)
     where = Locator(tree)
     findings: list[Finding] = []
-    reported: set[tuple[str, int]] = set()  # (transform id, instruction index)
-    proposed = [(t, e, s) for t, e, s, _ in applied_changes(tree, transforms, context, safe_only)]
-    for transform, edits, safety in grouped_changes(proposed, where):
-        end = max(e.end for e in edits)
-        start = where.snap(edits[0].start, end)
-        reported.update((transform.id, i) for e in edits for i in where.covered(e, edits))
+    located, reported = located_changes(applied_changes(tree, transforms, context, safe_only), where)
+    for transform, edits, safety, start, end in located:
         findings.append(where.finding(
             path, start, end, transform.id, transform.name, getattr(transform, "severity", TRANSFORM_SEVERITY),
             edits[0].explanation, True, safety, transform.hadolint, getattr(transform, "buildkit", ()),
@@ -186,6 +182,20 @@ def find(
         ))
     findings.sort(key=lambda f: (f.line, f.column, f.id))
     return findings
+
+
+def located_changes(changes, where: "Locator"):
+    """The changes `applied_changes` gives, grouped as a person names them
+    (`grouped_changes`), each as (transform, edits, safety, start, end) with the range a
+    finding marks; and the (transform id, instruction index) of every instruction they
+    rewrite, which `unfixed` takes as `reported`."""
+    located, reported = [], set()
+    for transform, edits, safety in grouped_changes([(t, e, s) for t, e, s, _ in changes], where):
+        end = max(e.end for e in edits)
+        start = where.snap(edits[0].start, end)
+        reported.update((transform.id, i) for e in edits for i in where.covered(e, edits))
+        located.append((transform, edits, safety, start, end))
+    return located, reported
 
 
 def unfixed(tree: Dockerfile, checks: Sequence[Check], context: BuildContext, where: "Locator",

@@ -291,9 +291,9 @@ def _script(ins: Instruction) -> tuple[str, Callable[[int], int]] | None:
     if not ins.heredocs:
         return shell, on_line
     anchors: list[tuple[int, int]] = []
-    words, doc = raw_words(shell), ins.heredocs[0]
-    if len(ins.heredocs) == 1 and heredoc_markers(shell) and (len(words) == 1 or _feeds_shell(words)):
-        if len(words) == 1 and doc.content.startswith("#!") and not _SH_SHEBANG.match(doc.content):
+    doc = ins.heredocs[0]
+    if heredoc_is_script(ins):
+        if len(raw_words(shell)) == 1 and doc.content.startswith("#!") and not _SH_SHEBANG.match(doc.content):
             return None
         text = _body(ins, doc.start, doc.content, doc.chomp, 0, anchors)
         return text, _anchored(anchors)

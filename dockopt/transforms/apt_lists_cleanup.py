@@ -55,7 +55,7 @@ import re
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.messages import joined
 from dockopt.optimizer.transform import SAFE, Transform
-from dockopt.optimizer.runs import later_any, mount_targets, sh_runs
+from dockopt.optimizer.runs import covers, later_any, mount_targets, sh_runs
 from dockopt.transforms.apt_get_flags import APT_PROGRAMS, verb
 
 CLEANUP = "rm -rf /var/lib/apt/lists/*"
@@ -81,7 +81,8 @@ def verdicts(dockerfile):
     """(stage, RUN, reason, point) for each RUN a POSIX shell runs that runs `apt-get update`
     (or `apt update`): why DO302 adds no cleanup, as (kind, first line, detail), or None
     with where the cleanup goes. Kinds: "deleted" (the RUN deletes the lists already),
-    "mounted" (apt's folders are mounts), "reader" (a later instruction reads them),
+    "named" (it works on the lists folder otherwise), "mounted" (the lists are a mount),
+    "mounted-cache" (only apt's cache is), "reader" (a later instruction reads them),
     "tail" (the script cannot take the cleanup)."""
     from dockopt.optimizer.shell import commands, script
 
@@ -114,7 +115,7 @@ def _kept(later, stage, ins, script: str) -> tuple[str, str, str] | None:
                 "A cleanup appended after what the RUN does there might undo or break it; delete the lists "
                 "at its end if nothing later needs them.")
     if mounts_apt(ins):
-        if any(_covers(t, "/var/lib/apt/lists") for t in mount_targets(ins)):
+        if any(covers(t, "/var/lib/apt/lists") for t in mount_targets(ins)):
             return "mounted", "the apt lists are a --mount here: they stay out of the image", ""
         return ("mounted-cache", "apt's cache is a --mount here, its lists are not: DO302 leaves the RUN alone",
                 "A RUN that mounts apt's folders is set up by hand; delete /var/lib/apt/lists/* at its end, or "
@@ -125,12 +126,6 @@ def _kept(later, stage, ins, script: str) -> tuple[str, str, str] | None:
                 "It runs apt without `apt-get update` first (or a script that may): deleting the lists would "
                 "break it.")
     return None
-
-
-def _covers(target: str, path: str) -> bool:
-    """Whether a mount at `target` holds `path`."""
-    target = target.rstrip("/")
-    return bool(target) and (path == target or path.startswith(target + "/"))
 
 
 def mounts_apt(ins) -> bool:

@@ -82,6 +82,7 @@ from typing import TYPE_CHECKING
 
 from dockopt.optimizer.edits import Edit
 from dockopt.optimizer.messages import clip, joined, short_list
+from dockopt.optimizer.runs import covers
 from dockopt.optimizer.transform import SAFE, Transform
 
 if TYPE_CHECKING:
@@ -300,7 +301,7 @@ def _after_setup(ins, root: bool = True) -> "LeadingCd | str | None":
     # make it first, so `apk` comes after a `mkdir -p` that made it already.
     first_apk = next((i for i, c in enumerate(setup) if c.name == "apk"), None)
     if first_apk is not None and not (target and any(
-        c.name == "mkdir" and any(_within(p, target) for p in c.words[1:]) for c in setup[:first_apk]
+        c.name == "mkdir" and any(covers(target, p) for p in c.words[1:]) for c in setup[:first_apk]
     )):
         return None
     sets = [c.raw for c in setup if c.name == "set"]
@@ -353,11 +354,6 @@ def _mentions_cdpath(dockerfile) -> bool:
 
 def _indent(ins) -> str:
     return ins.text[: ins.keyword_span()[0] - ins.start]
-
-
-def _within(path: str, folder: str) -> bool:
-    """Whether `path` is `folder` or inside it (`mkdir -p path` makes `folder`)."""
-    return (path.rstrip("/") + "/").startswith(folder.rstrip("/") + "/")
 
 
 def _nested(a: str, b: str) -> bool:

@@ -188,12 +188,12 @@ def _apart(first, a, second, b, between: str):
         return "their tmpfs or writable bind mount keeps each RUN's writes apart", ""
     if any(_PRAGMA.match(line) for line in between.splitlines()):
         return "a # hadolint or # dockopt comment between them belongs to this RUN", ""
-    state = next((_state_change(c) for c in a if _state_change(c)), None)
-    if state:
+    changer = next((c for c in a if _state_change(c)), None)
+    if changer is not None:
         detail = ("Apart, a later change in place copies one name of the file into a layer of its own; in one "
-                  "RUN it changes every name." if "hard link" in state else
+                  "RUN it changes every name." if _makes_links(changer) else
                   "Joined by `&&`, what the first command leaves in the shell would reach the second.")
-        return f"`{clip(_program(next(c for c in a if _state_change(c))), 24)}` above {state}", detail
+        return f"`{clip(_program(changer), 24)}` above {_state_change(changer)}", detail
     if not (_cheap(a) or _cheap(b) or _kind(_main(a)) == _kind(_main(b))):
         return (f"editing it would rerun `{clip(' '.join(filter(None, _kind(_main(a)))), 24)}` above",
                 "Both are expensive steps of different kinds (an install, a download, a build): "
@@ -228,6 +228,11 @@ def _in_place(cmds, before) -> bool:
     operands = [w for w in cmd.words[cmd.assignments + 1 :] if not w.startswith("-")]  # the mode or owner, the files
     downloaded = _download_target(before)
     return not (_program(cmd) in ("chmod", "chown", "chgrp") and downloaded and operands[1:] == [downloaded])
+
+
+def _makes_links(cmd) -> bool:
+    """Whether the command makes hard links: `ln` without -s, a `cp` that keeps them."""
+    return (_program(cmd) == "ln" and not _symbolic(cmd)) or (_program(cmd) == "cp" and _links(cmd))
 
 
 def _symbolic(cmd) -> bool:
@@ -372,7 +377,7 @@ def _state_change(cmd) -> str | None:
         return "starts a service, which the end of its RUN stops"
     if _PER_RUN_FILES.search(cmd.raw):
         return "writes a file BuildKit gives each RUN afresh"
-    if (program == "ln" and not _symbolic(cmd)) or (program == "cp" and _links(cmd)):
+    if _makes_links(cmd):
         return "makes a hard link, which one RUN keeps whole"
     return None
 
@@ -402,12 +407,13 @@ def _isolating_mount(flag: str) -> bool:
         return True
     if kind == "bind":
         # BuildKit reads these values with Go's strconv.ParseBool; a variable may hold any
+        # (a bare `rw` is true, a bare `ro` leaves the mount read-only)
         for f in fields:
-            key, _, value = f.partition("=")
+            key, eq, value = f.partition("=")
             key, value = key.strip().lower(), value.strip()
-            if key in ("rw", "readwrite") and (not _ or "$" in value or value in _TRUE):
+            if key in ("rw", "readwrite") and (not eq or "$" in value or value in _TRUE):
                 return True
-            if key in ("ro", "readonly") and _ and ("$" in value or value in _FALSE):
+            if key in ("ro", "readonly") and eq and ("$" in value or value in _FALSE):
                 return True
     return False
 

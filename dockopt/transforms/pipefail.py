@@ -227,9 +227,10 @@ def _is_posix(argv) -> bool:
 
 
 def _json(argv) -> str:
+    """The exec-form array, written as DO101 writes one."""
     import json
 
-    return "[" + ", ".join(json.dumps(a) for a in argv) + "]"
+    return json.dumps(list(argv), ensure_ascii=False)
 
 
 def _back_why(detail: str) -> str:
